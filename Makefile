@@ -1,0 +1,57 @@
+# Inception provisioning: see README.md.
+SHELL      := /bin/bash
+VENV       ?= .venv
+PY         := $(VENV)/bin/python
+BIN        := $(VENV)/bin
+INVENTORY  ?= inventory/hosts.yml
+SCENARIOS  ?= vm_host docker_engine
+export ANSIBLE_FORCE_COLOR ?= 0
+export PY_COLORS ?= 0
+
+.PHONY: help setup host-deps lint unit molecule test deploy vm-images clean
+
+help:
+	@echo "make setup      create $(VENV) from requirements.txt"
+	@echo "make lint       yamllint + ansible-lint (production profile)"
+	@echo "make unit       pytest tests/unit"
+	@echo "make molecule   Molecule scenarios: $(SCENARIOS)"
+	@echo "make test       host-deps + setup + lint + unit + molecule (what CI runs)"
+	@echo "make deploy     ansible-playbook site.yml -i $(INVENTORY)"
+	@echo "make vm-images  build/reuse the local Debian 13 and 12 VM images"
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+# The host's docker engine and debootstrap, needed by the VM harness.
+host-deps:
+	@tools/host-deps.sh
+
+lint: setup
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --profile production
+
+unit: setup
+	$(BIN)/pytest tests/unit
+
+vm-images: setup
+	$(PY) tools/vm_image.py trixie
+	$(PY) tools/vm_image.py bookworm
+
+molecule: setup vm-images
+	@set -e; for s in $(SCENARIOS); do \
+	  echo "== molecule test -s $$s"; \
+	  PATH="$(abspath $(BIN)):$$PATH" $(BIN)/molecule test -s $$s; \
+	done
+
+test: host-deps setup lint unit molecule
+
+deploy: setup
+	$(BIN)/ansible-playbook site.yml -i $(INVENTORY)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,80 @@
+"""The docker_engine role on a fresh Debian 13 VM (Debian's packages)."""
+
+import json
+
+import pytest
+
+LOGIN = "marvin"
+
+
+@pytest.mark.parametrize("service", ["docker", "containerd"])
+def test_service_active_and_enabled(host, service):
+    svc = host.service(service)
+    assert svc.is_running
+    assert svc.is_enabled
+
+
+def test_compose_is_v2_plugin(host):
+    out = host.check_output("docker compose version --short")
+    major, minor = (int(x) for x in out.lstrip("v").split(".")[:2])
+    assert (major, minor) >= (2, 18)
+
+
+def test_buildx_plugin_present(host):
+    assert host.run("docker buildx version").rc == 0
+
+
+def test_storage_driver_is_overlay2(host):
+    assert host.check_output("docker info --format '{{.Driver}}'") == "overlay2"
+
+
+def test_daemon_json_rotates_logs(host):
+    config = json.loads(host.file("/etc/docker/daemon.json").content_string)
+    assert config["log-driver"] == "json-file"
+    assert config["log-opts"] == {"max-size": "10m", "max-file": "3"}
+
+
+def test_login_user_in_docker_group(host):
+    assert "docker" in host.user(LOGIN).groups
+
+
+def test_login_user_can_reach_the_engine(host):
+    assert host.run("runuser -u %s -- docker info --format '{{.ServerVersion}}'", LOGIN).rc == 0
+
+
+BUILD_DIR = "/tmp/tiny-image"
+DOCKERFILE = """FROM local/tinybase:1
+RUN mkdir -p /www && echo inception-ok > /www/index.html
+EXPOSE 8080
+CMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_container(host):
+    """Import a base from a static busybox, build on it, run it with a published port."""
+    with host.sudo():
+        host.check_output(
+            "DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends busybox-static"
+        )
+        host.check_output(
+            "rm -rf %s && mkdir -p %s/rootfs/bin && cp /bin/busybox %s/rootfs/bin/busybox"
+            " && for a in sh mkdir echo; do ln -s busybox %s/rootfs/bin/$a; done"
+            " && tar -C %s/rootfs -c . | docker import - local/tinybase:1",
+            BUILD_DIR, BUILD_DIR, BUILD_DIR, BUILD_DIR, BUILD_DIR,
+        )
+        host.check_output("printf '%%s' %s > %s/Dockerfile", DOCKERFILE, BUILD_DIR)
+        host.check_output("docker build -q -t local/tiny:1 %s", BUILD_DIR)
+        host.run("docker rm -f tiny")
+        host.check_output("docker run -d --name tiny -p 18080:8080 local/tiny:1")
+    yield "tiny"
+    with host.sudo():
+        host.run("docker rm -f tiny; docker rmi local/tiny:1 local/tinybase:1")
+
+
+def test_container_built_in_vm_answers_on_published_port(host, tiny_container):
+    body = host.run(
+        "for i in $(seq 1 30); do curl -fsS http://127.0.0.1:18080/ && exit 0; sleep 0.5; done; exit 1"
+    )
+    assert body.rc == 0, body.stderr
+    assert body.stdout.strip() == "inception-ok"

@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+"""Build a Debian root filesystem with debootstrap and import it as a Docker image.
+
+Pure helpers (recipe, content hash, command lines) are separated from the two
+side-effecting steps (running debootstrap, streaming the tree into the engine)
+so plain pytest can exercise them.  Used by the ``debian_rootfs_image`` module
+of the ``base_image`` role and by ``tools/vm_image.py`` (the fresh-VM harness).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from datetime import datetime, timezone
+
+# Bump when the way a recipe becomes an image changes, so cached images are rebuilt.
+RECIPE_FORMAT = 1
+LABEL_PREFIX = "org.inception.rootfs"
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+KNOWN_SUITES = ("bullseye", "bookworm", "trixie", "forky", "sid")
+# Dockerfile instructions `docker import --change` accepts.
+IMPORT_INSTRUCTIONS = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "USER", "VOLUME", "WORKDIR")
+_PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+_REPO_RE = re.compile(r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*$")
+_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot produce an image; the message names the field."""
+
+
+def make_recipe(suite, mirror=DEFAULT_MIRROR, variant="minbase", include=(), changes=(), prune_apt_lists=True):
+    """Return a normalised, validated recipe dict (the content that is hashed).
+
+    ``prune_apt_lists`` drops the package lists like Debian's official images do;
+    a VM image keeps them, as an installed system has them.
+    """
+    if suite not in KNOWN_SUITES:
+        raise RecipeError(
+            "suite %r is not a Debian codename this tool knows; use one of: %s"
+            % (suite, ", ".join(KNOWN_SUITES))
+        )
+    if variant not in ("minbase", "buildd", "fakechroot", "-"):
+        raise RecipeError("variant %r is not a debootstrap variant (minbase, buildd, fakechroot)" % variant)
+    if not re.match(r"^https?://[^\s]+$", mirror or ""):
+        raise RecipeError("mirror %r must be an http(s) URL, e.g. %s" % (mirror, DEFAULT_MIRROR))
+    bad = [p for p in include if not _PACKAGE_RE.match(p)]
+    if bad:
+        raise RecipeError("include has invalid Debian package names: %s" % ", ".join(bad))
+    bad = [c for c in changes if c.split(" ", 1)[0].upper() not in IMPORT_INSTRUCTIONS]
+    if bad:
+        raise RecipeError(
+            "changes may only use %s at import time; got: %s" % (", ".join(IMPORT_INSTRUCTIONS), "; ".join(bad))
+        )
+    return {
+        "format": RECIPE_FORMAT,
+        "suite": suite,
+        "mirror": mirror.rstrip("/"),
+        "variant": variant,
+        "include": sorted(set(include)),
+        "changes": list(changes),
+        "prune_apt_lists": bool(prune_apt_lists),
+    }
+
+
+def recipe_hash(recipe):
+    """Stable content hash of a recipe (first 16 hex digits of its sha256)."""
+    blob = json.dumps(recipe, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def split_reference(reference):
+    """Split ``repo:tag`` and refuse a missing or ``latest`` tag."""
+    repo, sep, tag = reference.rpartition(":")
+    if not sep or "/" in tag:
+        raise RecipeError("image %r needs an explicit tag (repo:tag); 'latest' is not allowed" % reference)
+    if tag == "latest":
+        raise RecipeError("image %r: the tag 'latest' is not allowed, use e.g. the codename" % reference)
+    if not _REPO_RE.match(repo) or not _TAG_RE.match(tag):
+        raise RecipeError("image %r is not a valid repo:tag reference" % reference)
+    return repo, tag
+
+
+def image_labels(recipe, now=None):
+    """Labels stamped on the imported image; the hash label is the cache key."""
+    now = now or datetime.now(timezone.utc)
+    return {
+        LABEL_PREFIX + ".hash": recipe_hash(recipe),
+        LABEL_PREFIX + ".suite": recipe["suite"],
+        LABEL_PREFIX + ".source": "debootstrap --variant=%s %s %s" % (recipe["variant"], recipe["suite"], recipe["mirror"]),
+        LABEL_PREFIX + ".include": ",".join(recipe["include"]),
+        LABEL_PREFIX + ".build-date": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def import_changes(recipe, labels):
+    """Dockerfile instructions applied at import time (``docker import -c``)."""
+    changes = list(recipe["changes"])
+    for key in sorted(labels):
+        changes.append("LABEL %s=%s" % (key, json.dumps(labels[key])))
+    return changes
+
+
+def debootstrap_command(recipe, target):
+    cmd = ["debootstrap", "--variant=%s" % recipe["variant"]]
+    if recipe["include"]:
+        cmd.append("--include=%s" % ",".join(recipe["include"]))
+    cmd += [recipe["suite"], target, recipe["mirror"]]
+    return cmd
+
+
+def is_cached(image_attrs, recipe):
+    """True when an inspected image carries this recipe's hash label."""
+    if not image_attrs:
+        return False
+    labels = (image_attrs.get("Config") or {}).get("Labels") or {}
+    return labels.get(LABEL_PREFIX + ".hash") == recipe_hash(recipe)
+
+
+def _prune_rootfs(target, prune_apt_lists):
+    """Drop downloaded .debs (and the package lists if asked): large and stale in an image."""
+    subs = ("var/cache/apt/archives", "var/lib/apt/lists") if prune_apt_lists else ("var/cache/apt/archives",)
+    for sub in subs:
+        path = os.path.join(target, sub)
+        if not os.path.isdir(path):
+            continue
+        for name in os.listdir(path):
+            full = os.path.join(path, name)
+            if os.path.isfile(full) and (name.endswith(".deb") or sub.endswith("lists")):
+                os.unlink(full)
+
+
+def build_rootfs(recipe, workdir=None, log=None):
+    """Run debootstrap into a fresh temporary directory and return its path."""
+    if shutil.which("debootstrap") is None:
+        raise RuntimeError("debootstrap is not installed: apt-get install debootstrap")
+    target = tempfile.mkdtemp(prefix="rootfs-%s-" % recipe["suite"], dir=workdir)
+    proc = subprocess.run(
+        debootstrap_command(recipe, target),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        check=False,
+    )
+    if log is not None:
+        log.write(proc.stdout.decode("utf-8", "replace"))
+    if proc.returncode != 0:
+        tail = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-15:]
+        shutil.rmtree(target, ignore_errors=True)
+        raise RuntimeError("debootstrap failed (%d):\n%s" % (proc.returncode, "\n".join(tail)))
+    _prune_rootfs(target, recipe["prune_apt_lists"])
+    return target
+
+
+def import_rootfs(api_client, target, reference, changes):
+    """Stream ``tar -C target -c .`` into the engine as ``reference``; return the image id."""
+    repo, tag = split_reference(reference)
+    tar = subprocess.Popen(
+        ["tar", "--numeric-owner", "--xattrs", "-C", target, "-c", "."],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        api_client.import_image(src=tar.stdout, repository=repo, tag=tag, changes=changes, stream_src=True)
+    finally:
+        tar.stdout.close()
+        rc = tar.wait()
+    if rc != 0:
+        raise RuntimeError("tar of %s failed with exit code %d" % (target, rc))
+    return api_client.inspect_image(reference)["Id"]
+
+
+def ensure_image(api_client, reference, recipe, workdir=None, force=False, log=None):
+    """Build and import ``reference`` unless an image with the same recipe hash exists.
+
+    Returns ``(changed, image_id)``.
+    """
+    split_reference(reference)
+    try:
+        attrs = api_client.inspect_image(reference)
+    except Exception:  # docker.errors.ImageNotFound; keep this module SDK-agnostic
+        attrs = None
+    if attrs and not force and is_cached(attrs, recipe):
+        return False, attrs["Id"]
+    target = build_rootfs(recipe, workdir=workdir, log=log)
+    try:
+        image_id = import_rootfs(api_client, target, reference, import_changes(recipe, image_labels(recipe)))
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+    return True, image_id

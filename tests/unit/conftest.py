@@ -1,0 +1,31 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
+BIN = os.path.dirname(sys.executable)
+
+DEBIAN_13 = {"distribution": "Debian", "distribution_major_version": "13", "distribution_release": "trixie"}
+
+
+@pytest.fixture
+def run_validate():
+    """Run tests/unit/playbooks/validate.yml with extra vars; return (rc, output)."""
+
+    def run(extra_vars=None, facts=None):
+        evars = {"ansible_facts": facts or DEBIAN_13, "inception_login": "wil"}
+        evars.update(extra_vars or {})
+        env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
+        proc = subprocess.run(
+            [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,",
+             os.path.join(ROOT, "tests", "unit", "playbooks", "validate.yml"),
+             "-e", json.dumps(evars)],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        )
+        return proc.returncode, proc.stdout + proc.stderr
+
+    return run

@@ -1,0 +1,118 @@
+"""Pure parts of the debootstrap -> docker import helper."""
+
+import io
+import os
+import sys
+import tarfile
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "roles", "base_image", "module_utils"))
+
+import rootfs_image  # noqa: E402
+
+
+def test_recipe_hash_is_stable_and_order_insensitive():
+    a = rootfs_image.make_recipe("bookworm", include=["python3", "sudo"])
+    b = rootfs_image.make_recipe("bookworm", include=["sudo", "python3", "sudo"])
+    assert rootfs_image.recipe_hash(a) == rootfs_image.recipe_hash(b)
+    assert len(rootfs_image.recipe_hash(a)) == 16
+
+
+def test_recipe_hash_changes_with_content():
+    base = rootfs_image.recipe_hash(rootfs_image.make_recipe("bookworm"))
+    assert rootfs_image.recipe_hash(rootfs_image.make_recipe("trixie")) != base
+    assert rootfs_image.recipe_hash(rootfs_image.make_recipe("bookworm", include=["sudo"])) != base
+    assert rootfs_image.recipe_hash(rootfs_image.make_recipe("bookworm", changes=["ENV a=b"])) != base
+
+
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"suite": "jammy"}, "suite"),
+        ({"suite": "bookworm", "variant": "tiny"}, "variant"),
+        ({"suite": "bookworm", "mirror": "ftp://x"}, "mirror"),
+        ({"suite": "bookworm", "include": ["ok", "Bad Name"]}, "include"),
+        ({"suite": "bookworm", "changes": ["RUN rm -rf /"]}, "changes"),
+    ],
+)
+def test_bad_recipe_names_the_field(kwargs, field):
+    with pytest.raises(rootfs_image.RecipeError, match=field):
+        rootfs_image.make_recipe(**kwargs)
+
+
+@pytest.mark.parametrize("ref", ["debian", "debian:latest", "debian:", "Debian:12"])
+def test_reference_needs_explicit_non_latest_tag(ref):
+    with pytest.raises(rootfs_image.RecipeError):
+        rootfs_image.split_reference(ref)
+
+
+def test_reference_split():
+    assert rootfs_image.split_reference("inception-vm:trixie") == ("inception-vm", "trixie")
+    assert rootfs_image.split_reference("local/debian:12.1") == ("local/debian", "12.1")
+
+
+def test_debootstrap_command():
+    recipe = rootfs_image.make_recipe("bookworm", include=["sudo", "python3"])
+    assert rootfs_image.debootstrap_command(recipe, "/t") == [
+        "debootstrap", "--variant=minbase", "--include=python3,sudo", "bookworm", "/t",
+        "http://deb.debian.org/debian",
+    ]
+
+
+def test_labels_carry_hash_source_and_date():
+    recipe = rootfs_image.make_recipe("bookworm")
+    labels = rootfs_image.image_labels(recipe)
+    assert labels["org.inception.rootfs.hash"] == rootfs_image.recipe_hash(recipe)
+    assert labels["org.inception.rootfs.source"].startswith("debootstrap --variant=minbase bookworm")
+    assert labels["org.inception.rootfs.build-date"].endswith("Z")
+    changes = rootfs_image.import_changes(recipe, labels)
+    assert any(c.startswith("LABEL org.inception.rootfs.hash=") for c in changes)
+
+
+def test_is_cached_only_for_the_same_recipe():
+    recipe = rootfs_image.make_recipe("bookworm")
+    attrs = {"Config": {"Labels": rootfs_image.image_labels(recipe)}}
+    assert rootfs_image.is_cached(attrs, recipe)
+    assert not rootfs_image.is_cached(attrs, rootfs_image.make_recipe("bookworm", include=["sudo"]))
+    assert not rootfs_image.is_cached({"Config": {"Labels": None}}, recipe)
+    assert not rootfs_image.is_cached(None, recipe)
+
+
+class FakeClient:
+    def __init__(self, attrs):
+        self.attrs = attrs
+        self.imported = []
+
+    def inspect_image(self, ref):
+        if self.attrs is None:
+            raise LookupError(ref)
+        return self.attrs
+
+    def import_image(self, src, **kwargs):
+        with tarfile.open(fileobj=io.BytesIO(src.read())) as tar:  # drain the stream, as the engine does
+            kwargs["members"] = sorted(tar.getnames())
+        self.imported.append(kwargs)
+        self.attrs = {"Id": "sha256:new"}
+
+
+def test_ensure_image_reuses_a_cached_image_without_building(monkeypatch):
+    recipe = rootfs_image.make_recipe("bookworm")
+    client = FakeClient({"Id": "sha256:abc", "Config": {"Labels": rootfs_image.image_labels(recipe)}})
+    monkeypatch.setattr(rootfs_image, "build_rootfs", lambda *a, **k: pytest.fail("must not build"))
+    assert rootfs_image.ensure_image(client, "debian:bookworm", recipe) == (False, "sha256:abc")
+    assert client.imported == []
+
+
+def test_ensure_image_rebuilds_when_recipe_differs(monkeypatch, tmp_path):
+    recipe = rootfs_image.make_recipe("bookworm")
+    stale = rootfs_image.make_recipe("bookworm", include=["sudo"])
+    client = FakeClient({"Id": "sha256:old", "Config": {"Labels": rootfs_image.image_labels(stale)}})
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "os-release").write_text("ID=debian\n")
+    monkeypatch.setattr(rootfs_image, "build_rootfs", lambda *a, **k: str(tmp_path))
+    assert rootfs_image.ensure_image(client, "debian:bookworm", recipe) == (True, "sha256:new")
+    (call,) = client.imported
+    assert call["repository"] == "debian" and call["tag"] == "bookworm"
+    assert "./etc/os-release" in call["members"]
+    assert "LABEL org.inception.rootfs.hash=\"%s\"" % rootfs_image.recipe_hash(recipe) in call["changes"]

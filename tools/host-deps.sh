@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Make sure this machine (the controller) has what the VM harness needs:
+# a running Docker engine, debootstrap, python3-venv. Installs with apt when
+# missing (needs root), and starts dockerd by hand when there is no systemd.
+set -euo pipefail
+
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "host-deps: missing ${need[*]}; run as root or: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+  echo "host-deps: installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "host-deps: the Docker engine is not reachable; start it (sudo systemctl start docker) or add yourself to the docker group" >&2
+    exit 1
+  fi
+  if [ -d /run/systemd/system ]; then
+    systemctl start docker
+  else
+    echo "host-deps: starting dockerd (no systemd here), log in /var/log/dockerd.log"
+    nohup dockerd >/var/log/dockerd.log 2>&1 &
+    echo $! > /run/inception-dockerd.pid
+  fi
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { echo "host-deps: dockerd did not come up, see /var/log/dockerd.log" >&2; exit 1; }
+fi
+echo "host-deps: docker $(docker version --format '{{.Server.Version}}'), $(debootstrap --version)"
