@@ -21,7 +21,7 @@ def run_validate():
         env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
         proc = subprocess.run(
-            [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,",
+            [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(ROOT, "tests", "unit", "inventory.yml"), "-e", "ansible_python_interpreter=" + sys.executable,
              os.path.join(ROOT, "tests", "unit", "playbooks", "validate.yml"),
              "-e", json.dumps(evars)],
             cwd=ROOT, env=env, capture_output=True, text=True, check=False,

@@ -1,0 +1,223 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+"""Ansible module: make a Debian base image present on the local Docker engine."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: debian_rootfs_image
+short_description: Make a Debian base image (e.g. debian:bookworm) present on the local engine
+description:
+  - C(auto) keeps an existing image, else imports a cached rootfs tarball built earlier by this
+    module, else tries a registry pull, else builds the root filesystem with debootstrap
+    (Debian's mirror) and streams it into the engine, labelled with its build date, source
+    and recipe hash.
+  - Idempotent; reports C(changed) only when an image was imported, pulled or built; supports check mode.
+options:
+  name:
+    description: Image reference with an explicit tag (C(latest) is refused).
+    type: str
+    default: debian:bookworm
+  suite:
+    description: Debian codename to debootstrap.
+    type: str
+    default: bookworm
+  source:
+    description:
+      - C(auto) as described above; C(keep) requires the image to exist; C(pull) only pulls;
+        C(build) rebuilds with debootstrap unless an image with the same recipe hash exists.
+    type: str
+    choices: [auto, keep, pull, build]
+    default: auto
+  mirror:
+    description: Debian mirror for debootstrap.
+    type: str
+    default: http://deb.debian.org/debian
+  variant:
+    description: debootstrap variant.
+    type: str
+    default: minbase
+  include:
+    description: Extra packages for debootstrap.
+    type: list
+    elements: str
+    default: []
+  cmd:
+    description: Default command of the image.
+    type: str
+    default: bash
+  cache_dir:
+    description: Where the built rootfs tarball is kept (for offline re-imports after a wipe). Empty disables it.
+    type: path
+    default: /var/cache/inception
+  force:
+    description: Rebuild even if the image is present.
+    type: bool
+    default: false
+requirements:
+  - debootstrap (for builds)
+  - Docker SDK for Python
+author: inception maintainers
+"""
+
+EXAMPLES = r"""
+- name: Make debian:bookworm present
+  debian_rootfs_image:
+    name: debian:bookworm
+    suite: bookworm
+"""
+
+RETURN = r"""
+action:
+  description: What was done, one of C(kept), C(imported), C(pulled), C(built).
+  returned: always
+  type: str
+image_id:
+  description: Image id (empty in check mode when it would be created).
+  returned: always
+  type: str
+recipe_hash:
+  description: Content hash of the build recipe (the cache key).
+  returned: always
+  type: str
+tarball:
+  description: Path of the cached rootfs tarball, if any.
+  returned: always
+  type: str
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+try:
+    from ansible.module_utils import rootfs_image
+except ImportError:  # pragma: no cover - running outside Ansible
+    import rootfs_image  # type: ignore
+
+try:
+    import docker
+    HAS_DOCKER = True
+except ImportError:
+    HAS_DOCKER = False
+
+
+def tarball_path(cache_dir, recipe):
+    if not cache_dir:
+        return ""
+    return os.path.join(cache_dir, "debian-%s-%s.tar" % (recipe["suite"], rootfs_image.recipe_hash(recipe)))
+
+
+def import_tarball(api, path, reference, recipe):
+    repo, tag = rootfs_image.split_reference(reference)
+    changes = rootfs_image.import_changes(recipe, rootfs_image.image_labels(recipe))
+    with open(path, "rb") as stream:
+        api.import_image(src=stream, repository=repo, tag=tag, changes=changes, stream_src=True)
+    return api.inspect_image(reference)["Id"]
+
+
+def build(api, reference, recipe, tar_path):
+    target = rootfs_image.build_rootfs(recipe)
+    try:
+        if tar_path:
+            os.makedirs(os.path.dirname(tar_path), mode=0o700, exist_ok=True)
+            tmp = tempfile.NamedTemporaryFile(dir=os.path.dirname(tar_path), delete=False)
+            tmp.close()
+            subprocess.run(["tar", "--numeric-owner", "--xattrs", "-C", target, "-cf", tmp.name, "."], check=True)
+            os.chmod(tmp.name, 0o600)
+            os.replace(tmp.name, tar_path)
+            return import_tarball(api, tar_path, reference, recipe)
+        changes = rootfs_image.import_changes(recipe, rootfs_image.image_labels(recipe))
+        return rootfs_image.import_rootfs(api, target, reference, changes)
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def inspect(api, reference):
+    try:
+        return api.inspect_image(reference)
+    except docker.errors.ImageNotFound:
+        return None
+
+
+def run(module):
+    p = module.params
+    try:
+        rootfs_image.split_reference(p["name"])
+        recipe = rootfs_image.make_recipe(
+            p["suite"], mirror=p["mirror"], variant=p["variant"], include=p["include"],
+            changes=['CMD ["%s"]' % p["cmd"]],
+        )
+    except rootfs_image.RecipeError as exc:
+        module.fail_json(msg=str(exc))
+    digest = rootfs_image.recipe_hash(recipe)
+    tar_path = tarball_path(p["cache_dir"], recipe)
+    result = dict(changed=False, action="kept", image_id="", recipe_hash=digest, tarball=tar_path)
+
+    api = docker.APIClient(version="auto", timeout=600)
+    attrs = inspect(api, p["name"])
+    source = p["source"]
+    if attrs and not p["force"] and (source in ("auto", "keep", "pull") or rootfs_image.is_cached(attrs, recipe)):
+        result["image_id"] = attrs["Id"]
+        return result
+    if source == "keep":
+        module.fail_json(msg="image %s is not present and base_image_source is 'keep': "
+                             "use 'auto' or 'build' to create it" % p["name"], **result)
+
+    result["changed"] = True
+    if source == "auto" and tar_path and os.path.isfile(tar_path) and not p["force"]:
+        result["action"] = "imported"
+    elif source in ("auto", "pull"):
+        result["action"] = "pulled"
+    else:
+        result["action"] = "built"
+    if module.check_mode:
+        return result
+
+    if result["action"] == "imported":
+        result["image_id"] = import_tarball(api, tar_path, p["name"], recipe)
+        return result
+    if result["action"] == "pulled":
+        repo, tag = rootfs_image.split_reference(p["name"])
+        try:
+            api.pull(repo, tag=tag)
+            result["image_id"] = api.inspect_image(p["name"])["Id"]
+            return result
+        except docker.errors.APIError as exc:
+            if source == "pull":
+                module.fail_json(msg="pulling %s failed: %s" % (p["name"], exc), **result)
+            result["pull_error"] = str(exc).splitlines()[0][:300]
+    result["action"] = "built"
+    try:
+        result["image_id"] = build(api, p["name"], recipe, tar_path)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        module.fail_json(msg="building %s with debootstrap failed: %s" % (p["name"], exc), **result)
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", default="debian:bookworm"),
+            suite=dict(type="str", default="bookworm"),
+            source=dict(type="str", default="auto", choices=["auto", "keep", "pull", "build"]),
+            mirror=dict(type="str", default=rootfs_image.DEFAULT_MIRROR),
+            variant=dict(type="str", default="minbase"),
+            include=dict(type="list", elements="str", default=[]),
+            cmd=dict(type="str", default="bash"),
+            cache_dir=dict(type="path", default="/var/cache/inception"),
+            force=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    if not HAS_DOCKER:
+        module.fail_json(msg="the Docker SDK for Python is missing on the target: apt-get install python3-docker")
+    module.exit_json(**run(module))
+
+
+if __name__ == "__main__":
+    main()
