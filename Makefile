@@ -8,7 +8,10 @@ SCENARIOS  ?= vm_host docker_engine
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
-.PHONY: help setup host-deps lint unit molecule test deploy vm-images clean
+DEMO_NAME  ?= inception-demo
+export DEMO_NAME
+
+.PHONY: help setup host-deps lint unit molecule test deploy demo demo-destroy vm-images clean
 
 help:
 	@echo "make setup      create $(VENV) from requirements.txt"
@@ -17,6 +20,8 @@ help:
 	@echo "make molecule   Molecule scenarios: $(SCENARIOS)"
 	@echo "make test       host-deps + setup + lint + unit + molecule (what CI runs)"
 	@echo "make deploy     ansible-playbook site.yml -i $(INVENTORY)"
+	@echo "make demo       the whole site on a local disposable Debian 13 VM (DEMO_PORT=8443)"
+	@echo "make demo-destroy  remove that VM and its volumes"
 	@echo "make vm-images  build/reuse the local Debian 13 and 12 VM images"
 
 $(VENV)/.installed: requirements.txt
@@ -52,6 +57,12 @@ test: host-deps setup lint unit molecule
 
 deploy: setup
 	$(BIN)/ansible-playbook site.yml -i $(INVENTORY)
+
+demo: host-deps setup
+	$(BIN)/ansible-playbook -i inventory/sandbox.yml playbooks/sandbox.yml
+
+demo-destroy:
+	docker rm -f -v $(DEMO_NAME) 2>/dev/null || true
 
 clean:
 	rm -rf $(VENV) .pytest_cache

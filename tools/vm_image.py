@@ -55,7 +55,7 @@ def main(argv=None):
     recipe = recipe_for(args.suite, args.mirror)
     client = docker.APIClient(version="auto", timeout=600)
     start = time.monotonic()
-    changed, image_id = rootfs_image.ensure_image(client, reference, recipe, force=args.force)
+    changed, image_id = rootfs_image.ensure_image(client, reference, recipe, workdir="/var/tmp", force=args.force)
     state = "built" if changed else "cached"
     print("%s %s (recipe %s, %s) in %.1fs" % (
         state, reference, rootfs_image.recipe_hash(recipe), image_id[7:19], time.monotonic() - start))

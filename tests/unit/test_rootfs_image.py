@@ -1,6 +1,5 @@
 """Pure parts of the debootstrap -> docker import helper."""
 
-import io
 import os
 import sys
 import tarfile
@@ -90,7 +89,7 @@ class FakeClient:
         return self.attrs
 
     def import_image(self, src, **kwargs):
-        with tarfile.open(fileobj=io.BytesIO(src.read())) as tar:  # drain the stream, as the engine does
+        with tarfile.open(src) as tar:  # a path: the SDK uploads it with a Content-Length
             kwargs["members"] = sorted(tar.getnames())
         self.imported.append(kwargs)
         self.attrs = {"Id": "sha256:new"}

@@ -55,6 +55,10 @@ options:
     description: Rebuild even if the image is present.
     type: bool
     default: false
+  work_dir:
+    description: Where debootstrap builds the tree; must not be mounted noexec (C(/tmp) often is).
+    type: path
+    default: /var/tmp
 requirements:
   - debootstrap (for builds)
   - Docker SDK for Python
@@ -90,7 +94,6 @@ tarball:
 import os
 import shutil
 import subprocess
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -112,27 +115,12 @@ def tarball_path(cache_dir, recipe):
     return os.path.join(cache_dir, "debian-%s-%s.tar" % (recipe["suite"], rootfs_image.recipe_hash(recipe)))
 
 
-def import_tarball(api, path, reference, recipe):
-    repo, tag = rootfs_image.split_reference(reference)
-    changes = rootfs_image.import_changes(recipe, rootfs_image.image_labels(recipe))
-    with open(path, "rb") as stream:
-        api.import_image(src=stream, repository=repo, tag=tag, changes=changes, stream_src=True)
-    return api.inspect_image(reference)["Id"]
-
-
-def build(api, reference, recipe, tar_path):
-    target = rootfs_image.build_rootfs(recipe)
+def build(api, reference, recipe, tar_path, work_dir):
+    """debootstrap, then import through the cached tarball (or a temporary one)."""
+    target = rootfs_image.build_rootfs(recipe, workdir=work_dir)
     try:
-        if tar_path:
-            os.makedirs(os.path.dirname(tar_path), mode=0o700, exist_ok=True)
-            tmp = tempfile.NamedTemporaryFile(dir=os.path.dirname(tar_path), delete=False)
-            tmp.close()
-            subprocess.run(["tar", "--numeric-owner", "--xattrs", "-C", target, "-cf", tmp.name, "."], check=True)
-            os.chmod(tmp.name, 0o600)
-            os.replace(tmp.name, tar_path)
-            return import_tarball(api, tar_path, reference, recipe)
         changes = rootfs_image.import_changes(recipe, rootfs_image.image_labels(recipe))
-        return rootfs_image.import_rootfs(api, target, reference, changes)
+        return rootfs_image.import_rootfs(api, target, reference, changes, tar_path=tar_path or None, workdir=work_dir)
     finally:
         shutil.rmtree(target, ignore_errors=True)
 
@@ -179,7 +167,8 @@ def run(module):
         return result
 
     if result["action"] == "imported":
-        result["image_id"] = import_tarball(api, tar_path, p["name"], recipe)
+        changes = rootfs_image.import_changes(recipe, rootfs_image.image_labels(recipe))
+        result["image_id"] = rootfs_image.import_tarball(api, tar_path, p["name"], changes)
         return result
     if result["action"] == "pulled":
         repo, tag = rootfs_image.split_reference(p["name"])
@@ -193,7 +182,7 @@ def run(module):
             result["pull_error"] = str(exc).splitlines()[0][:300]
     result["action"] = "built"
     try:
-        result["image_id"] = build(api, p["name"], recipe, tar_path)
+        result["image_id"] = build(api, p["name"], recipe, tar_path, p["work_dir"])
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         module.fail_json(msg="building %s with debootstrap failed: %s" % (p["name"], exc), **result)
     return result
@@ -211,6 +200,7 @@ def main():
             cmd=dict(type="str", default="bash"),
             cache_dir=dict(type="path", default="/var/cache/inception"),
             force=dict(type="bool", default=False),
+            work_dir=dict(type="path", default="/var/tmp"),
         ),
         supports_check_mode=True,
     )

@@ -156,21 +156,46 @@ def build_rootfs(recipe, workdir=None, log=None):
     return target
 
 
-def import_rootfs(api_client, target, reference, changes):
-    """Stream ``tar -C target -c .`` into the engine as ``reference``; return the image id."""
-    repo, tag = split_reference(reference)
-    tar = subprocess.Popen(
-        ["tar", "--numeric-owner", "--xattrs", "-C", target, "-c", "."],
-        stdout=subprocess.PIPE,
-    )
+def write_tarball(target, tar_path):
+    """Write the tree at ``target`` to ``tar_path`` (0600) atomically."""
+    directory = os.path.dirname(tar_path) or "."
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".rootfs-", suffix=".tar")
+    os.close(fd)
     try:
-        api_client.import_image(src=tar.stdout, repository=repo, tag=tag, changes=changes, stream_src=True)
-    finally:
-        tar.stdout.close()
-        rc = tar.wait()
-    if rc != 0:
-        raise RuntimeError("tar of %s failed with exit code %d" % (target, rc))
+        subprocess.run(["tar", "--numeric-owner", "--xattrs", "-C", target, "-cf", tmp, "."],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, tar_path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def import_tarball(api_client, tar_path, reference, changes):
+    """Import a rootfs tarball as ``reference``; return the image id.
+
+    The SDK is given the path, so it sends a Content-Length body: newer engines
+    reject the SDK's chunked uploads ("chunked line ends with bare LF").
+    """
+    repo, tag = split_reference(reference)
+    api_client.import_image(src=tar_path, repository=repo, tag=tag, changes=changes)
     return api_client.inspect_image(reference)["Id"]
+
+
+def import_rootfs(api_client, target, reference, changes, tar_path=None, workdir=None):
+    """Import the tree at ``target`` through a tarball (kept at ``tar_path`` if given)."""
+    keep = tar_path is not None
+    if not keep:
+        fd, tar_path = tempfile.mkstemp(dir=workdir, prefix="rootfs-", suffix=".tar")
+        os.close(fd)
+    try:
+        write_tarball(target, tar_path)
+        return import_tarball(api_client, tar_path, reference, changes)
+    finally:
+        if not keep and os.path.exists(tar_path):
+            os.unlink(tar_path)
 
 
 def ensure_image(api_client, reference, recipe, workdir=None, force=False, log=None):
@@ -187,7 +212,8 @@ def ensure_image(api_client, reference, recipe, workdir=None, force=False, log=N
         return False, attrs["Id"]
     target = build_rootfs(recipe, workdir=workdir, log=log)
     try:
-        image_id = import_rootfs(api_client, target, reference, import_changes(recipe, image_labels(recipe)))
+        image_id = import_rootfs(api_client, target, reference, import_changes(recipe, image_labels(recipe)),
+                                 workdir=workdir)
     finally:
         shutil.rmtree(target, ignore_errors=True)
     return True, image_id

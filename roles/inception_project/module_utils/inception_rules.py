@@ -43,6 +43,14 @@ class LineDict(dict):
         self.line = 0
 
 
+class LineList(list):
+    """A list that remembers the line of each item (1-based)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.lines = []
+
+
 def _construct(node):
     if isinstance(node, yaml.MappingNode):
         out = LineDict()
@@ -53,7 +61,9 @@ def _construct(node):
             out.lines[key] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(n) for n in node.value]
+        out = LineList(_construct(n) for n in node.value)
+        out.lines = [n.start_mark.line + 1 for n in node.value]
+        return out
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
@@ -335,17 +345,23 @@ class Linter:
                 if problem:
                     self.add(path, lines.get(key, line), "shell-pid1", "%s: %s" % (name, problem))
         environment = svc.get("environment")
-        items = environment.items() if isinstance(environment, dict) else (
-            (e.split("=", 1) + [""])[:2] for e in environment or [] if isinstance(e, str))
-        for key, value in items:
+        if isinstance(environment, dict):
+            items = [(k, v, environment.lines.get(k, line)) for k, v in environment.items()]
+        else:
+            env_lines = getattr(environment, "lines", [])
+            items = [(e.split("=", 1) + [""])[:2] + [env_lines[i] if i < len(env_lines) else line]
+                     for i, e in enumerate(environment or []) if isinstance(e, str)]
+        for key, value, key_line in items:
             value = interpolate(value, env) if isinstance(value, str) else value
             if SECRET_NAME.search(str(key)) and value and not str(value).startswith("/run/secrets/") \
                     and not str(key).endswith("_FILE"):
-                self.add(path, lines.get("environment", line), "secret-in-env",
+                self.add(path, key_line, "secret-in-env",
                          "service '%s' gets credential %s as an environment variable: use a Docker secret" % (name, key))
         if name in MANDATORY:
-            for port in svc.get("ports") or []:
-                self.check_port(path, lines.get("ports", line), name, interpolate(port, env) if isinstance(port, str) else port)
+            ports = svc.get("ports") or []
+            for index, port in enumerate(ports):
+                port_line = ports.lines[index] if isinstance(ports, LineList) else lines.get("ports", line)
+                self.check_port(path, port_line, name, interpolate(port, env) if isinstance(port, str) else port)
         for vol in svc.get("volumes") or []:
             source = vol.split(":", 1)[0] if isinstance(vol, str) else (vol or {}).get("source", "")
             source = interpolate(source, env)
