@@ -4,7 +4,7 @@ VENV       ?= .venv
 PY         := $(VENV)/bin/python
 BIN        := $(VENV)/bin
 INVENTORY  ?= inventory/hosts.yml
-SCENARIOS  ?= vm_host docker_engine
+SCENARIOS  ?= vm_host docker_engine default
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
@@ -39,9 +39,10 @@ host-deps:
 lint: setup
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production
+	$(BIN)/python -m pyflakes roles/*/library roles/*/module_utils tools/vm_image.py tools/inception-lint tests molecule
 
 unit: setup
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -n 2 tests/unit
 
 vm-images: setup
 	$(PY) tools/vm_image.py trixie

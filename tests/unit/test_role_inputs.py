@@ -72,3 +72,56 @@ def test_wrong_type_is_refused_by_argument_spec(run_validate):
     rc, out = run_validate({"docker_engine_log_max_file": "many"})
     assert rc != 0
     assert "docker_engine_log_max_file" in out
+
+
+@pytest.mark.parametrize("name", ["admin", "wil_Admin", "ADMINISTRATOR", "admin-123", "superadmin"])
+def test_admin_name_containing_admin_is_refused(run_validate, name):
+    rc, out = run_validate({"inception_project_wp_admin_user": name})
+    assert rc != 0
+    assert "inception_project_wp_admin_user" in out
+    assert "must not contain 'admin'" in out
+
+
+def test_admin_equal_to_second_user_is_refused(run_validate):
+    rc, out = run_validate({"inception_project_wp_admin_user": "wil_boss", "inception_project_wp_user": "WIL_BOSS"})
+    assert rc != 0
+    assert "inception_project_wp_user" in out
+
+
+def test_invalid_email_is_refused(run_validate):
+    rc, out = run_validate({"inception_project_wp_user_email": "not-an-email"})
+    assert rc != 0
+    assert "inception_project_wp_user_email is 'not-an-email'" in out
+
+
+def test_login_domain_mismatch_is_refused(run_validate):
+    rc, out = run_validate({"inception_domain": "marvin.42.fr"})
+    assert rc != 0
+    assert "inception_domain is 'marvin.42.fr' but inception_login is 'wil'" in out
+
+
+@pytest.mark.parametrize("value", ["", "short1A", "lowercaseonly123", " Padded Value 42", "NoDigitsHereAtAll"])
+def test_weak_supplied_password_is_refused_without_printing_it(run_validate, value):
+    rc, out = run_validate({"inception_project_secrets": {"db_password": value}})
+    assert rc != 0
+    assert "inception_project_secrets.db_password is too weak" in out
+    if value.strip():
+        assert value.strip() not in out
+
+
+def test_password_with_metacharacters_is_accepted(run_validate):
+    rc, out = run_validate({"inception_project_secrets": {"db_password": "Qu'o\"te $HOME \\back 42"}})
+    assert rc == 0, out
+
+
+def test_unknown_secret_key_is_refused(run_validate):
+    rc, out = run_validate({"inception_project_secrets": {"db_pass": "Abcdefgh12345"}})
+    assert rc != 0
+    assert "inception_project_secrets accepts the keys" in out
+
+
+@pytest.mark.parametrize("tag", ["latest", ""])
+def test_latest_image_tag_is_refused(run_validate, tag):
+    rc, out = run_validate({"inception_project_image_tag": tag})
+    assert rc != 0
+    assert "inception_project_image_tag" in out

@@ -45,6 +45,7 @@ def test_login_user_can_reach_the_engine(host):
 BUILD_DIR = "/tmp/tiny-image"
 DOCKERFILE = """FROM local/tinybase:1
 COPY index.html /www/index.html
+RUN ["busybox", "test", "-f", "/www/index.html"]
 EXPOSE 8080
 CMD ["busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
 """
