@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Make sure this machine (the controller) has what the VM harness needs:
-# a running Docker engine, debootstrap, python3-venv. Installs with apt when
+# Make sure this machine (the controller) has what the tests and the VM harness need:
+# a running Docker engine, debootstrap, shellcheck, python3-venv. Installs with apt when
 # missing (needs root), and starts dockerd by hand when there is no systemd.
 set -euo pipefail
 
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,0 +1,97 @@
+"""The rendered Inception tree: linted by hadolint and shellcheck, documented, secrets kept apart."""
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+BIN = os.path.dirname(sys.executable)
+SERVICES = ("nginx", "wordpress", "mariadb")
+# DL3008: packages come unpinned from Debian's stable suite, which only takes security fixes.
+HADOLINT_IGNORE = ["DL3008"]
+
+
+def tool(name):
+    path = shutil.which(name, path=BIN + os.pathsep + os.environ.get("PATH", ""))
+    assert path, "%s is not installed (make setup / .ci/run install it)" % name
+    return path
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_dockerfile_passes_hadolint(rendered_project, service):
+    dockerfile = rendered_project / "srcs" / "requirements" / service / "Dockerfile"
+    args = [tool("hadolint")] + sum((["--ignore", rule] for rule in HADOLINT_IGNORE), []) + [str(dockerfile)]
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_shell_scripts_pass_shellcheck(rendered_project):
+    scripts = sorted(str(p) for p in rendered_project.rglob("*.sh"))
+    assert len(scripts) >= 5
+    proc = subprocess.run([tool("shellcheck"), "--shell=sh"] + scripts, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_scripts_are_executable(rendered_project):
+    for script in rendered_project.rglob("*.sh"):
+        assert os.stat(script).st_mode & stat.S_IXUSR, script
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_has_its_build_context(rendered_project, service):
+    context = rendered_project / "srcs" / "requirements" / service
+    for entry in ("Dockerfile", ".dockerignore", "conf"):
+        assert (context / entry).exists(), entry
+    froms = [line for line in (context / "Dockerfile").read_text().splitlines() if line.startswith("FROM ")]
+    assert froms and all(line.split()[1] == "debian:bookworm" for line in froms)
+
+
+def test_readme_first_line_is_italic_with_login(rendered_project):
+    first = (rendered_project / "README.md").read_text().splitlines()[0]
+    assert first == "*This project has been created as part of the 42 curriculum by wil.*"
+    for doc in ("USER_DOC.md", "DEV_DOC.md"):
+        assert (rendered_project / doc).stat().st_size > 500
+
+
+def test_compose_declares_secrets_volumes_network(rendered_project):
+    compose = yaml.safe_load((rendered_project / "srcs" / "docker-compose.yml").read_text())
+    assert set(compose["services"]) == set(SERVICES)
+    assert set(compose["secrets"]) == {"db_root_password", "db_password", "wp_admin_password", "wp_user_password",
+                                       "tls_certificate", "tls_key"}
+    assert compose["networks"]["inception"]["driver"] == "bridge"
+    for name in ("wordpress", "mariadb"):
+        assert compose["volumes"][name]["driver_opts"]["device"] == "${DATA_DIR}/%s" % name
+    for name, svc in compose["services"].items():
+        assert svc["image"] == "%s:${IMAGE_TAG}" % name
+        assert svc["pull_policy"] == "never"
+        assert "healthcheck" in svc and svc["restart"] == "unless-stopped"
+        assert len(svc["build"]["labels"]["org.inception.context"]) == 16
+
+
+def test_secret_files_are_private_and_gitignored(rendered_project):
+    secrets = rendered_project / "secrets"
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o700
+    for path in secrets.rglob("*"):
+        if path.is_file():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert "secrets/" in (rendered_project / ".gitignore").read_text().splitlines()
+
+
+def test_no_secret_value_outside_secrets(rendered_project):
+    values = [p.read_text().strip() for p in (rendered_project / "secrets").glob("*_password.txt")]
+    assert len(values) == 4
+    for path in rendered_project.rglob("*"):
+        if path.is_file() and "secrets" not in path.parts:
+            text = path.read_text(errors="replace")
+            assert not any(v in text for v in values), path
+
+
+def test_credentials_index_names_files_not_values(rendered_project):
+    index = (rendered_project / "secrets" / "credentials.txt").read_text()
+    assert "wordpress_admin_user=wil_chief" in index
+    for password in (rendered_project / "secrets").glob("*_password.txt"):
+        assert password.read_text().strip() not in index
