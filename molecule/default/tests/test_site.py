@@ -4,16 +4,10 @@ import json
 import re
 
 import pytest
+from stack import DOMAIN, LOGIN, PROJECT, fetch
 
-LOGIN = "marvin"
-DOMAIN = "marvin.42.fr"
-PROJECT = "/home/%s/inception" % LOGIN
 COMPOSE = "docker compose -f %s/srcs/docker-compose.yml" % PROJECT
 TITLE = "Inception of marvin"
-
-
-def fetch(host, url, *extra):
-    return host.run("curl -ksS --max-time 20 %s %s", " ".join(extra), url)
 
 
 def test_domain_resolves_to_loopback(host):
@@ -84,22 +78,14 @@ def test_network_declared(host):
     assert "inception" in host.check_output("docker network ls --format '{{.Name}}'").split()
 
 
-def mariadb_query(host, sql, user=None, secret="db_password"):
-    user = user or "wpuser"
-    return host.run(
-        "docker exec mariadb sh -c 'MYSQL_PWD=$(cat /run/secrets/%s) mariadb -u%s -N -e \"%s\" wordpress'",
-        secret, user, sql)
-
-
-def test_wp_users_has_two_rows(host):
-    out = mariadb_query(host, "SELECT COUNT(*) FROM wp_users")
+def test_wp_users_has_two_rows(sql):
+    out = sql("SELECT COUNT(*) FROM wp_users")
     assert out.rc == 0, out.stderr
     assert out.stdout.strip() == "2"
 
 
-def test_administrator_name_has_no_admin(host):
-    out = mariadb_query(
-        host,
+def test_administrator_name_has_no_admin(sql):
+    out = sql(
         "SELECT u.user_login FROM wp_users u JOIN wp_usermeta m ON m.user_id=u.ID "
         "WHERE m.meta_key='wp_capabilities' AND m.meta_value LIKE '%administrator%'")
     admins = out.stdout.split()

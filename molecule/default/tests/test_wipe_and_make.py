@@ -6,20 +6,13 @@ Destructive: runs after test_site.py (files run in name order).
 import time
 import uuid
 
-LOGIN = "marvin"
-DOMAIN = "marvin.42.fr"
-PROJECT = "/home/%s/inception" % LOGIN
+from stack import DOMAIN, PROJECT
+
 WIPE = (
     "docker stop $(docker ps -qa); docker rm $(docker ps -qa); "
     "docker rmi -f $(docker images -qa); docker volume rm $(docker volume ls -q); "
     "docker network rm $(docker network ls -q) 2>/dev/null; true"
 )
-
-
-def sql(host, statement):
-    return host.run(
-        "docker exec mariadb sh -c 'MYSQL_PWD=$(cat /run/secrets/db_password) mariadb -uwpuser -N -e \"%s\" wordpress'",
-        statement)
 
 
 def wait_for_front_page(host, needle, timeout=900):
@@ -33,9 +26,9 @@ def wait_for_front_page(host, needle, timeout=900):
     return page
 
 
-def test_clean_slate_then_make_brings_the_site_back_with_its_content(host):
+def test_clean_slate_then_make_brings_the_site_back_with_its_content(host, sql):
     marker = "persist-%s" % uuid.uuid4().hex[:8]
-    assert sql(host, "UPDATE wp_options SET option_value='%s' WHERE option_name='blogdescription'" % marker).rc == 0
+    assert sql("UPDATE wp_options SET option_value='%s' WHERE option_name='blogdescription'" % marker).rc == 0
     assert marker in wait_for_front_page(host, marker, timeout=60)
 
     with host.sudo():
@@ -48,4 +41,4 @@ def test_clean_slate_then_make_brings_the_site_back_with_its_content(host):
     page = wait_for_front_page(host, marker)
     assert marker in page
     assert "Inception of marvin" in page
-    assert sql(host, "SELECT COUNT(*) FROM wp_users").stdout.strip() == "2"
+    assert sql("SELECT COUNT(*) FROM wp_users").stdout.strip() == "2"
