@@ -11,7 +11,7 @@ export PY_COLORS ?= 0
 DEMO_NAME  ?= inception-demo
 export DEMO_NAME
 
-.PHONY: help setup host-deps lint unit molecule test deploy demo demo-destroy vm-images clean
+.PHONY: help setup host-deps lint unit molecule test deploy verify demo demo-destroy vm-images clean
 
 help:
 	@echo "make setup      create $(VENV) from requirements.txt"
@@ -20,6 +20,7 @@ help:
 	@echo "make molecule   Molecule scenarios: $(SCENARIOS)"
 	@echo "make test       host-deps + setup + lint + unit + molecule (what CI runs)"
 	@echo "make deploy     ansible-playbook site.yml -i $(INVENTORY)"
+	@echo "make verify     the evaluation suite against $(INVENTORY)"
 	@echo "make demo       the whole site on a local disposable Debian 13 VM (DEMO_PORT=8443)"
 	@echo "make demo-destroy  remove that VM and its volumes"
 	@echo "make vm-images  build/reuse the local Debian 13 and 12 VM images"
@@ -58,6 +59,9 @@ test: host-deps setup lint unit molecule
 
 deploy: setup
 	$(BIN)/ansible-playbook site.yml -i $(INVENTORY)
+
+verify: setup
+	$(BIN)/ansible-playbook playbooks/verify.yml -i $(INVENTORY)
 
 demo: host-deps setup
 	$(BIN)/ansible-playbook -i inventory/sandbox.yml playbooks/sandbox.yml
