@@ -135,7 +135,7 @@ def _prune_rootfs(target, prune_apt_lists):
                 os.unlink(full)
 
 
-def build_rootfs(recipe, workdir=None, log=None):
+def build_rootfs(recipe, workdir=None):
     """Run debootstrap into a fresh temporary directory and return its path."""
     if shutil.which("debootstrap") is None:
         raise RuntimeError("debootstrap is not installed: apt-get install debootstrap")
@@ -146,8 +146,6 @@ def build_rootfs(recipe, workdir=None, log=None):
         stderr=subprocess.STDOUT,
         check=False,
     )
-    if log is not None:
-        log.write(proc.stdout.decode("utf-8", "replace"))
     if proc.returncode != 0:
         tail = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-15:]
         shutil.rmtree(target, ignore_errors=True)
@@ -198,7 +196,7 @@ def import_rootfs(api_client, target, reference, changes, tar_path=None, workdir
             os.unlink(tar_path)
 
 
-def ensure_image(api_client, reference, recipe, workdir=None, force=False, log=None):
+def ensure_image(api_client, reference, recipe, workdir=None, force=False):
     """Build and import ``reference`` unless an image with the same recipe hash exists.
 
     Returns ``(changed, image_id)``.
@@ -210,7 +208,7 @@ def ensure_image(api_client, reference, recipe, workdir=None, force=False, log=N
         attrs = None
     if attrs and not force and is_cached(attrs, recipe):
         return False, attrs["Id"]
-    target = build_rootfs(recipe, workdir=workdir, log=log)
+    target = build_rootfs(recipe, workdir=workdir)
     try:
         image_id = import_rootfs(api_client, target, reference, import_changes(recipe, image_labels(recipe)),
                                  workdir=workdir)

@@ -204,7 +204,6 @@ class Linter:
         self.debian = debian
         self.alpine = alpine
         self.violations = []
-        self.stage_names = set()
 
     def add(self, path, line, rule, message):
         self.violations.append(Violation(_rel(self.root, path) if os.path.isabs(path) else path, line, rule, message))
