@@ -30,6 +30,32 @@ KEEPALIVE = [
 ]
 # A lone '&' (not '&&', not a redirection like 2>&1 or &>).
 BACKGROUND = re.compile(r"(?<![&>|<])&(?![&>\d])\s*($|;|\)|\s+\S)")
+# Every rule id the linter reports, with what it enforces (the evaluation
+# suite has one check per rule).
+RULES = {
+    "layout": "Makefile at the root, srcs/.env and srcs/docker-compose.yml present",
+    "compose-syntax": "the compose file parses",
+    "compose": "the compose file has services",
+    "networks": "a networks: section, every service on a declared network",
+    "network-host": "no network: host / network_mode: host",
+    "links": "no links:, external_links: or --link",
+    "restart": "every container restarts on a crash",
+    "image": "images built from our own Dockerfiles, none pulled ready-made",
+    "image-name": "each image is named after its service",
+    "latest": "no latest tag",
+    "ports": "only nginx publishes, and only the HTTPS port",
+    "volumes": "the WordPress and MariaDB volumes exist",
+    "volume-path": "volumes live under /home/<login>/data",
+    "dockerfile": "one non-empty Dockerfile per service",
+    "from": "FROM the penultimate stable Debian or Alpine",
+    "keepalive": "no tail -f, sleep infinity or endless loops",
+    "background": "no background & in scripts or commands",
+    "shell-pid1": "no shell as PID 1 that hides the real daemon",
+    "admin-name": "the administrator's name contains no admin",
+    "secret-in-env": "no password in srcs/.env or environment:",
+    "secret-in-dockerfile": "no password in a Dockerfile",
+    "secrets-git": "secrets/ is git-ignored",
+}
 SHELLS = {"sh", "bash", "dash", "zsh", "ash", "/bin/sh", "/bin/bash", "/usr/bin/bash", "/bin/dash"}
 
 
@@ -206,6 +232,7 @@ class Linter:
         self.violations = []
 
     def add(self, path, line, rule, message):
+        assert rule in RULES, "unregistered rule %s" % rule
         self.violations.append(Violation(_rel(self.root, path) if os.path.isabs(path) else path, line, rule, message))
 
     # -- entry point
