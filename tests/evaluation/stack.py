@@ -1,6 +1,16 @@
-"""What the evaluation suite's tests share: the stack under test and how to query it."""
+"""What the evaluation suite's tests share: the stack under test and how to reach it.
 
+Everything runs on the VM through testinfra's ``host``, with tools a Debian VM
+with Docker has (sh, curl, openssl, docker); nothing is installed there.
+"""
+
+import json
+import re
+import shlex
+import time
 from collections import namedtuple
+
+SERVICES = ("nginx", "wordpress", "mariadb")
 
 
 class Site(namedtuple("Site", "login domain project https_port title")):
@@ -19,6 +29,9 @@ class Site(namedtuple("Site", "login domain project https_port title")):
     def data_dir(self):
         return "/home/%s/data" % self.login
 
+    def secret_file(self, name):
+        return "%s/secrets/%s.txt" % (self.project, name)
+
 
 # Reads the app user's password inside the container; the SQL comes on stdin, so
 # nothing needs quoting twice and the password never appears on a command line.
@@ -31,3 +44,121 @@ def mariadb_query(host, sql):
 
 def fetch(host, url):
     return host.run("curl -ksS --max-time 20 %s", url)
+
+
+def env_value(host, site, key):
+    """A value of srcs/.env (the project's non-secret settings)."""
+    for line in host.file("%s/srcs/.env" % site.project).content_string.splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip() == key:
+            return value.strip().strip("'\"")
+    raise AssertionError("%s is not set in %s/srcs/.env" % (key, site.project))
+
+
+def handshake(host, site, version):
+    """openssl s_client with exactly one protocol version. Old versions need
+    @SECLEVEL=0 on the client, or the client itself refuses to offer them and
+    a server that accepts them would go unnoticed."""
+    command = "echo | openssl s_client -connect 127.0.0.1:%s -servername %s -%s"
+    if version not in ("tls1_2", "tls1_3"):
+        command += " -cipher DEFAULT:@SECLEVEL=0"
+    return host.run(command, str(site.https_port), site.domain, version)
+
+
+def compose_states(host, site):
+    """{service: (state, health)} from `docker compose ps`."""
+    out = host.run("%s ps --all --format json" % site.compose)
+    if out.rc != 0:
+        raise AssertionError("docker compose ps failed: %s" % out.stderr.strip())
+    rows = []
+    for line in out.stdout.splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows.extend(row if isinstance(row, list) else [row])
+    return {row["Service"]: (row["State"], row.get("Health") or "") for row in rows}
+
+
+def wait_until_healthy(host, site, services=SERVICES, timeout=300):
+    deadline = time.time() + timeout
+    states = {}
+    while time.time() < deadline:
+        states = compose_states(host, site)
+        if all(states.get(s) == ("running", "healthy") for s in services):
+            break
+        time.sleep(2)
+    return {s: states.get(s) for s in services}
+
+
+def wait_for_page(host, url, needle, timeout=300):
+    """The page at url once it contains needle (or the last page seen)."""
+    deadline = time.time() + timeout
+    page = ""
+    while time.time() < deadline:
+        page = host.run("curl -ksS --max-time 10 %s", url).stdout
+        if needle in page:
+            break
+        time.sleep(3)
+    return page
+
+
+Response = namedtuple("Response", "status location body")
+
+
+class Browser:
+    """A cookie-keeping HTTPS client running curl on the VM, by name, like a
+    browser there would. Passwords are read from the secret files on the VM
+    and reach curl on stdin, never on a command line or in the test output."""
+
+    def __init__(self, host, site):
+        self.host = host
+        self.site = site
+        self.jar = host.check_output("mktemp /tmp/inception-browser.XXXXXX")
+
+    def close(self):
+        self.host.run("rm -f %s", self.jar)
+
+    def request(self, path, data=None, secret=None, headers=()):
+        """GET path, or POST data (a list of (name, value)); secret = (name,
+        file on the VM) adds that field with the file's content."""
+        argv = ["curl", "-ksS", "--max-time", "60", "-b", self.jar, "-c", self.jar,
+                "-w", "\n%{http_code} %{redirect_url}"]
+        for name, value in data or ():
+            argv += ["--data-urlencode", "%s=%s" % (name, value)]
+        for header in headers:
+            argv += ["-H", header]
+        url = path if path.startswith("https://") else self.site.url + path.lstrip("/")
+        command = " ".join(shlex.quote(a) for a in argv + [url])
+        if secret:
+            name, path_on_vm = secret
+            command = 'printf %%s "$(cat %s)" | %s --data-urlencode %s' % (
+                shlex.quote(path_on_vm), command, shlex.quote(name + "@-"))
+            with self.host.sudo():
+                out = self.host.run(command)
+        else:
+            out = self.host.run(command)
+        if out.rc != 0:
+            raise AssertionError("curl %s failed: %s" % (url, out.stderr.strip()))
+        body, _, tail = out.stdout.rpartition("\n")
+        status, _, location = tail.partition(" ")
+        return Response(int(status), location.strip(), body)
+
+    def log_in(self, user, password_file):
+        self.request("wp-login.php")  # sets WordPress's test cookie
+        response = self.request("wp-login.php", data=[
+            ("log", user), ("wp-submit", "Log In"), ("testcookie", "1"),
+            ("redirect_to", self.site.url + "wp-admin/")], secret=("pwd", password_file))
+        return response
+
+    def rest_nonce(self):
+        response = self.request("wp-admin/admin-ajax.php?action=rest-nonce")
+        assert response.status == 200 and re.fullmatch(r"[0-9a-f]{6,}", response.body.strip()), \
+            "no REST nonce for the logged-in user (HTTP %d)" % response.status
+        return response.body.strip()
+
+    def rest(self, route, data=None, nonce=None):
+        headers = ["X-WP-Nonce: %s" % nonce] if nonce else []
+        response = self.request("?rest_route=%s" % route, data=data, headers=headers)
+        try:
+            return response.status, json.loads(response.body)
+        except ValueError:
+            raise AssertionError("%s answered HTTP %d, not JSON: %s" % (route, response.status, response.body[:200]))

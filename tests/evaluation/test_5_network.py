@@ -1,0 +1,26 @@
+"""Docker network: the project declares its own network and every service is on it."""
+
+import json
+
+from stack import SERVICES
+
+SECTION = "5. Docker network"
+
+
+def networks_of(host, service):
+    return json.loads(host.check_output("docker inspect -f '{{json .NetworkSettings.Networks}}' %s", service))
+
+
+def test_project_network_is_listed(host):
+    names = host.check_output("docker network ls --format '{{.Name}}'").split()
+    assert "inception" in names, "no network named inception in docker network ls: %s" % names
+
+
+def test_every_service_is_on_the_project_network(host):
+    missing = {s: sorted(networks_of(host, s)) for s in SERVICES if "inception" not in networks_of(host, s)}
+    assert not missing, "services not on the inception network: %s" % missing
+
+
+def test_no_service_uses_the_host_network(host):
+    modes = {s: host.check_output("docker inspect -f '{{.HostConfig.NetworkMode}}' %s", s) for s in SERVICES}
+    assert not [s for s, mode in modes.items() if mode == "host"], "network_mode host: %s" % modes

@@ -1,0 +1,99 @@
+"""WordPress with php-fpm and its volume: two users, an administrator whose name
+has no "admin", and the evaluator's browser steps over HTTPS (comment as the
+second user, log in to /wp-admin, edit a page and see it on the site)."""
+
+import json
+import re
+import uuid
+
+from stack import Browser, fetch
+
+SECTION = "7. WordPress and its volume"
+
+
+def marker(what):
+    return "%s-%s" % (what, uuid.uuid4().hex[:10])
+
+
+def volume_device(host, volume):
+    return json.loads(host.check_output("docker volume inspect %s", volume))[0].get("Options", {}).get("device")
+
+
+def test_wordpress_volume_lives_under_home_login_data(host, site):
+    device = volume_device(host, "wordpress")
+    assert device == "%s/wordpress" % site.data_dir, "volume wordpress is at %s, not under %s/" % (device, site.data_dir)
+    assert host.file("%s/wp-config.php" % device).exists, "no WordPress files in %s" % device
+
+
+def test_wordpress_image_has_no_nginx(host):
+    assert host.run("docker exec wordpress sh -c 'command -v nginx'").rc != 0, "nginx is installed in the wordpress image"
+
+
+def test_two_users_exist(sql):
+    out = sql("SELECT COUNT(*) FROM wp_users")
+    assert out.rc == 0, out.stderr
+    assert int(out.stdout.strip()) >= 2, "wp_users has %s row(s)" % out.stdout.strip()
+
+
+def test_administrator_name_has_no_admin(sql, figure):
+    out = sql(
+        "SELECT u.user_login FROM wp_users u JOIN wp_usermeta m ON m.user_id=u.ID "
+        "WHERE m.meta_key LIKE '%capabilities' AND m.meta_value LIKE '%administrator%'")
+    admins = out.stdout.split()
+    figure("Administrators", ", ".join(admins))
+    assert admins, "no administrator in wp_users"
+    bad = [name for name in admins if "admin" in name.lower()]
+    assert not bad, "administrator name contains admin: %s" % ", ".join(bad)
+
+
+def test_administrator_logs_in_to_wp_admin(browser, accounts):
+    name, password = accounts["admin"]
+    login = browser.log_in(name, password)
+    assert login.status == 302 and "wp-admin" in login.location, "login as %s failed (HTTP %d)" % (name, login.status)
+    dashboard = browser.request("wp-admin/")
+    assert dashboard.status == 200 and "<title>Dashboard" in dashboard.body, "no dashboard for %s" % name
+
+
+def test_second_user_posts_a_comment_that_appears(host, site, browser, accounts):
+    name, password = accounts["user"]
+    login = browser.log_in(name, password)
+    assert login.status == 302, "login as %s failed (HTTP %d)" % (name, login.status)
+    status, posts = browser.rest("/wp/v2/posts")
+    open_posts = [p for p in posts if p.get("comment_status") == "open"] if status == 200 else []
+    assert open_posts, "no published post open for comments (HTTP %d)" % status
+    post, text = open_posts[0], "%s was here: %s" % (name, marker("comment"))
+    posted = browser.request("wp-comments-post.php", data=[
+        ("comment", text), ("comment_post_ID", str(post["id"])), ("comment_parent", "0"), ("submit", "Post Comment")])
+    found = re.search(r"#comment-(\d+)", posted.location)
+    assert posted.status == 302 and found, "comment refused (HTTP %d): %s" % (
+        posted.status, re.sub(r"<[^>]+>", " ", posted.body)[:200].strip())
+    if "unapproved=" in posted.location:  # held for moderation: the administrator approves it
+        approve(host, site, accounts, found.group(1))
+    page = fetch(host, post["link"]).stdout
+    assert text in page, "the comment does not appear on %s" % post["link"]
+
+
+def approve(host, site, accounts, comment_id):
+    admin = Browser(host, site)
+    try:
+        assert admin.log_in(*accounts["admin"]).status == 302, "administrator login failed"
+        listing = admin.request("wp-admin/edit-comments.php?comment_status=moderated").body
+        amp = "&(?:amp;|#038;)?"  # WordPress escapes & in links either way
+        link = re.search(r"comment\.php\?c=%s%saction=approvecomment%s_wpnonce=(\w+)" % (comment_id, amp, amp), listing)
+        assert link, "comment %s is not in the moderation queue" % comment_id
+        done = admin.request("wp-admin/comment.php?c=%s&action=approvecomment&_wpnonce=%s" % (comment_id, link.group(1)))
+        assert done.status == 302, "approving comment %s failed (HTTP %d)" % (comment_id, done.status)
+    finally:
+        admin.close()
+
+
+def test_administrator_edits_a_page_and_the_change_is_visible(host, browser, accounts):
+    assert browser.log_in(*accounts["admin"]).status == 302, "administrator login failed"
+    nonce = browser.rest_nonce()
+    status, pages = browser.rest("/wp/v2/pages")
+    assert status == 200 and pages, "no published page to edit (HTTP %d)" % status
+    page, text = pages[0], marker("edited")
+    content = "<!-- wp:paragraph --><p>Edited during the evaluation: %s</p><!-- /wp:paragraph -->" % text
+    status, saved = browser.rest("/wp/v2/pages/%d" % page["id"], data=[("content", content)], nonce=nonce)
+    assert status == 200, "saving page %d failed (HTTP %d): %s" % (page["id"], status, saved.get("message"))
+    assert text in fetch(host, page["link"]).stdout, "the edit does not show on %s" % page["link"]
