@@ -1,0 +1,202 @@
+"""The evaluation suite catches broken stacks.
+
+Breaks a deployed stack in one way at a time (as a student's repository might
+be broken), runs the whole non-destructive evaluation suite against it in a
+child pytest, and asserts that exactly the expected checks fail, each with the
+expected message; then repairs the stack. Runs in Molecule `default` after the
+suite itself (tests/evaluation), on the same VM, or by hand against a
+disposable VM:
+
+    pytest tests/defects --hosts=ansible://HOST --ansible-inventory=INVENTORY
+"""
+
+import base64
+import os
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections import namedtuple
+
+import pytest
+import yaml
+
+SECTION = "Self-check: the suite catches broken stacks"
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PRISTINE = "/var/tmp/inception-pristine"
+pytestmark = pytest.mark.destructive
+
+# how: "files" (static change only), "up" (make: rebuild + up), "recreate"
+# (compose down + volumes removed, then make). expect: {check: message regex}.
+Defect = namedtuple("Defect", "how expect steps")
+
+
+def without_networks(text):
+    compose = yaml.safe_load(text)
+    compose.pop("networks", None)
+    for service in compose["services"].values():
+        service.pop("networks", None)
+    return yaml.safe_dump(compose, sort_keys=False)
+
+
+def with_port_80(text):
+    compose = yaml.safe_load(text)
+    compose["services"]["nginx"]["ports"].append("80:80")
+    return yaml.safe_dump(compose, sort_keys=False)
+
+
+def with_wordpress_volume_in_srv(text):
+    compose = yaml.safe_load(text)
+    compose["volumes"]["wordpress"]["driver_opts"]["device"] = "/srv/wordpress"
+    return yaml.safe_dump(compose, sort_keys=False)
+
+
+COMPOSE = "srcs/docker-compose.yml"
+NGINX_CONF = "srcs/requirements/nginx/conf/inception.conf"
+ENTRYPOINT = "srcs/requirements/wordpress/tools/entrypoint.sh"
+
+DEFECTS = {
+    "tls1_1_enabled": Defect(
+        "up", {
+            "test_old_tls_version_refused[tls1_1]": r"TLSv1\.1 handshake succeeded"},
+        [("sed", NGINX_CONF, r"s/^\(\s*ssl_protocols\).*/\1 TLSv1.1 TLSv1.2 TLSv1.3;/;"
+                             r"s/^\(\s*ssl_ciphers\).*/\1 DEFAULT:@SECLEVEL=0;/")]),
+    "tail_f_in_entrypoint": Defect(
+        "files", {
+            "test_project_follows_rule[keepalive]": r"entrypoint\.sh:\d+: \[keepalive\] .*tail -f"},
+        [("sh", "printf 'tail -f /dev/null\\n' >> %s" % ENTRYPOINT)]),
+    "admin_named_admin42": Defect(
+        "files", {
+            "test_administrator_name_has_no_admin": r"administrator name contains admin: admin42",
+            "test_project_follows_rule[admin-name]": r"admin42"},
+        [("sed", "srcs/.env", r"s/^WP_ADMIN_USER=.*/WP_ADMIN_USER=admin42/"), ("rename-admin", "admin42")]),
+    "volume_outside_data_dir": Defect(
+        "recreate", {
+            "test_wordpress_volume_lives_under_home_login_data": r"volume wordpress is at /srv/wordpress, not under /home/\w+/data/",
+            "test_project_follows_rule[volume-path]": r"/srv/wordpress"},
+        [("sh", "mkdir -p /srv/wordpress && cp -a $DATA/wordpress/. /srv/wordpress/"),
+         ("compose", with_wordpress_volume_in_srv)]),
+    "port_80_published": Defect(
+        "up", {
+            "test_http_port_80_refuses_connections": r"port 80 answered",
+            "test_only_nginx_publishes_and_only_the_https_port": r"nginx publishes .*'80'",
+            "test_project_follows_rule[ports]": r"80"},
+        [("compose", with_port_80)]),
+    "network_missing": Defect(
+        "recreate", {
+            "test_project_network_is_listed": r"no network named inception",
+            "test_every_service_is_on_the_project_network": r"services not on the inception network",
+            "test_project_follows_rule[networks]": r"network"},
+        [("compose", without_networks)]),
+}
+
+
+class Stack:
+    """The deployed project on the VM, and how to break and repair it."""
+
+    def __init__(self, host):
+        self.host = host
+        variables = host.ansible.get_variables()
+        self.login = variables["inception_login"]
+        self.project = "/home/%s/inception" % self.login
+        self.data = "/home/%s/data" % self.login
+
+    def sh(self, command):
+        with self.host.sudo():
+            out = self.host.run("cd %s && DATA=%s && %s" % (self.project, self.data, command))
+        assert out.rc == 0, "%s: %s" % (command, (out.stdout + out.stderr)[-1500:])
+        return out.stdout
+
+    def write(self, path, text):
+        self.sh("printf %%s %s | base64 -d > %s" % (base64.b64encode(text.encode()).decode(), path))
+
+    def admin(self):
+        return self.sh("sed -n 's/^WP_ADMIN_USER=//p' srcs/.env").strip()
+
+    def rename_admin(self, old, new):
+        sql = "UPDATE wp_users SET user_login='%s' WHERE user_login='%s'" % (new, old)
+        self.sh("printf '%%s\\n' \"%s\" | docker exec -i mariadb sh -c "
+                "'MYSQL_PWD=$(cat /run/secrets/db_password) exec mariadb -u\"$MYSQL_USER\" \"$MYSQL_DATABASE\"'" % sql)
+
+    def apply(self, steps):
+        for step in steps:
+            kind = step[0]
+            if kind == "sed":
+                self.sh("sed -i '%s' %s" % (step[2], step[1]))
+            elif kind == "sh":
+                self.sh(step[1])
+            elif kind == "compose":
+                self.write(COMPOSE, step[1](self.host.file("%s/%s" % (self.project, COMPOSE)).content_string))
+            elif kind == "rename-admin":
+                self.rename_admin(self.admin_before, step[1])
+
+    def down(self):
+        self.sh("docker compose -f %s down && docker volume rm wordpress mariadb" % COMPOSE)
+
+    def make(self):
+        self.sh("make")
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            health = self.sh("docker inspect -f '{{.State.Health.Status}}' nginx wordpress mariadb || true").split()
+            if health == ["healthy"] * 3:
+                return
+            time.sleep(2)
+        raise AssertionError("the stack is not healthy after make: %s" % health)
+
+
+def run_suite(host, tmp_path, name):
+    """The evaluation suite against this host, in a child pytest: {check: message} of the failures."""
+    junit = tmp_path / ("%s.xml" % name)
+    host_id = "ansible://%s" % host.backend.host
+    command = [sys.executable, "-m", "pytest", os.path.join(REPO, "tests", "evaluation"), "-p", "no:cacheprovider",
+               "-q", "--hosts=" + host_id,
+               "--ansible-inventory=%s" % host.backend.ansible_inventory, "--junitxml=%s" % junit]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    assert junit.exists(), "the suite did not run: %s" % (done.stdout + done.stderr)[-2000:]
+    failures = {}
+    for case in ET.parse(junit).iter("testcase"):
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is not None:
+            check = case.get("name").replace("[%s-" % host_id, "[").replace("[%s]" % host_id, "")
+            failures[check] = problem.get("message", "")
+    print("%s: %d failing: %s" % (name, len(failures), sorted(failures)))
+    return failures
+
+
+@pytest.fixture(scope="module")
+def stack(host):
+    stack = Stack(host)
+    stack.sh("rm -rf %s && cp -a . %s" % (PRISTINE, PRISTINE))
+    stack.admin_before = stack.admin()
+    yield stack
+    stack.sh("rm -rf %s" % PRISTINE)
+
+
+def test_suite_passes_on_the_intact_stack(host, stack, tmp_path):
+    assert run_suite(host, tmp_path, "intact") == {}
+
+
+@pytest.mark.parametrize("defect", sorted(DEFECTS))
+def test_suite_fails_with_the_right_checks(host, stack, tmp_path, defect):
+    spec = DEFECTS[defect]
+    if spec.how == "recreate":
+        stack.down()
+    try:
+        stack.apply(spec.steps)
+        if spec.how != "files":
+            stack.make()
+        failures = run_suite(host, tmp_path, defect)
+    finally:
+        if spec.how == "recreate":
+            stack.down()
+        stack.sh("cp -a %s/. . && rm -rf /srv/wordpress" % PRISTINE)
+        if defect == "admin_named_admin42":
+            stack.rename_admin("admin42", stack.admin_before)
+        if spec.how != "files":
+            stack.make()
+    assert sorted(failures) == sorted(spec.expect), "checks failing for %s" % defect
+    wrong = {check: failures[check] for check, pattern in spec.expect.items() if not re.search(pattern, failures[check])}
+    assert not wrong, "unexpected messages: %s" % wrong
