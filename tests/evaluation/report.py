@@ -28,6 +28,11 @@ def _reason(report):
     return first[:300]
 
 
+def _scale_order(section):
+    number = section.split(".", 1)[0]
+    return (int(number) if number.isdigit() else 999, section)
+
+
 class Report:
     def __init__(self, config):
         self.config = config
@@ -55,9 +60,9 @@ class Report:
 
     # -- summary
     def sections(self):
-        """{host: {section: [(name, outcome, reason)]}} in collection order."""
+        """{host: {section: [(name, outcome, reason)]}}, sections in scale order."""
         table = collections.OrderedDict()
-        for nodeid, (host, section, name) in self.items.items():
+        for nodeid, (host, section, name) in sorted(self.items.items(), key=lambda kv: _scale_order(kv[1][1])):
             if nodeid in self.outcomes:
                 outcome, reason = self.outcomes[nodeid]
                 table.setdefault(host, collections.OrderedDict()).setdefault(section, []).append((name, outcome, reason))
