@@ -107,15 +107,18 @@ Response = namedtuple("Response", "status location body")
 class Browser:
     """A cookie-keeping HTTPS client running curl on the VM, by name, like a
     browser there would. Passwords are read from the secret files on the VM
-    and reach curl on stdin, never on a command line or in the test output."""
+    (so it runs as root through sudo) and reach curl on stdin, never on a
+    command line or in the test output."""
 
     def __init__(self, host, site):
         self.host = host
         self.site = site
-        self.jar = host.check_output("mktemp /tmp/inception-browser.XXXXXX")
+        with host.sudo():
+            self.jar = host.check_output("mktemp /tmp/inception-browser.XXXXXX")
 
     def close(self):
-        self.host.run("rm -f %s", self.jar)
+        with self.host.sudo():
+            self.host.run("rm -f %s", self.jar)
 
     def request(self, path, data=None, secret=None, headers=()):
         """GET path, or POST data (a list of (name, value)); secret = (name,
@@ -132,9 +135,7 @@ class Browser:
             name, path_on_vm = secret
             command = 'printf %%s "$(cat %s)" | %s --data-urlencode %s' % (
                 shlex.quote(path_on_vm), command, shlex.quote(name + "@-"))
-            with self.host.sudo():
-                out = self.host.run(command)
-        else:
+        with self.host.sudo():
             out = self.host.run(command)
         if out.rc != 0:
             raise AssertionError("curl %s failed: %s" % (url, out.stderr.strip()))
