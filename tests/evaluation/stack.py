@@ -48,7 +48,9 @@ def fetch(host, url):
 
 def env_value(host, site, key):
     """A value of srcs/.env (the project's non-secret settings)."""
-    for line in host.file("%s/srcs/.env" % site.project).content_string.splitlines():
+    with host.sudo():
+        text = host.file("%s/srcs/.env" % site.project).content_string
+    for line in text.splitlines():
         name, sep, value = line.partition("=")
         if sep and name.strip() == key:
             return value.strip().strip("'\"")

@@ -33,9 +33,9 @@ def committable_files(root):
 def test_secret_files_are_root_only(host, site):
     with host.sudo():
         files = host.run("find %s/secrets -type f", site.project).stdout.split()
-    assert files, "no credentials under %s/secrets" % site.project
-    loose = ["%s (%s:%o)" % (f, host.file(f).user, host.file(f).mode) for f in files
-             if host.file(f).mode & 0o077 or host.file(f).user != "root"]
+        assert files, "no credentials under %s/secrets" % site.project
+        loose = ["%s (%s:%o)" % (f, host.file(f).user, host.file(f).mode) for f in files
+                 if host.file(f).mode & 0o077 or host.file(f).user != "root"]
     assert not loose, "secret files readable beyond root: %s" % ", ".join(loose)
 
 
