@@ -3,6 +3,7 @@ it, with an explicit tag, and docker compose reports it running and healthy."""
 
 import pytest
 
+import inception_rules
 from stack import SERVICES, compose_states
 
 SECTION = "4. Docker basics"
@@ -23,9 +24,10 @@ def test_container_runs_the_image_named_after_its_service(host, service):
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_image_was_built_here_from_the_penultimate_debian(host, service):
+def test_container_runs_on_the_penultimate_stable_release(host, service):
     os_release = host.run("docker exec %s cat /etc/os-release", service).stdout
-    assert "VERSION_CODENAME=bookworm" in os_release or "VERSION_ID=\"3.21" in os_release, \
+    assert "VERSION_CODENAME=%s" % inception_rules.PENULTIMATE_DEBIAN in os_release or \
+        "VERSION_ID=%s." % inception_rules.PENULTIMATE_ALPINE in os_release, \
         "%s does not run on the penultimate stable Debian/Alpine: %s" % (
             service, [line for line in os_release.splitlines() if line.startswith("PRETTY_NAME")])
 
