@@ -9,9 +9,10 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
 DEMO_NAME  ?= inception-demo
+DEMO_LOGIN ?= $(shell sed -n 's/^inception_login: *//p' inventory/group_vars/all/inception.yml)
 export DEMO_NAME
 
-.PHONY: help setup host-deps lint unit molecule test deploy verify demo demo-destroy vm-images clean
+.PHONY: help setup host-deps lint unit molecule test deploy verify demo verify-demo demo-destroy vm-images clean
 
 help:
 	@echo "make setup      create $(VENV) from requirements.txt"
@@ -22,6 +23,7 @@ help:
 	@echo "make deploy     ansible-playbook site.yml -i $(INVENTORY)"
 	@echo "make verify     the evaluation suite against $(INVENTORY)"
 	@echo "make demo       the whole site on a local disposable Debian 13 VM (DEMO_PORT=8443)"
+	@echo "make verify-demo   the evaluation suite against that VM (VERIFY_ARGS=--destructive ...)"
 	@echo "make demo-destroy  remove that VM and its volumes"
 	@echo "make vm-images  build/reuse the local Debian 13 and 12 VM images"
 
@@ -65,6 +67,10 @@ verify: setup
 
 demo: host-deps setup
 	$(BIN)/ansible-playbook -i inventory/sandbox.yml playbooks/sandbox.yml
+
+verify-demo: setup
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest tests/evaluation --hosts=docker://$(DEMO_NAME) --login $(DEMO_LOGIN) \
+	  -p no:cacheprovider --report reports/evaluation-demo.md --junitxml reports/evaluation-demo.xml $(VERIFY_ARGS)
 
 demo-destroy:
 	docker rm -f -v $(DEMO_NAME) 2>/dev/null || true
