@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections import namedtuple
 
@@ -24,6 +23,8 @@ import yaml
 
 SECTION = "Self-check: the suite catches broken stacks"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tests", "evaluation"))
+from stack import Site, mariadb_query, wait_until_healthy  # noqa: E402
 PRISTINE = "/var/tmp/inception-pristine"
 pytestmark = pytest.mark.destructive
 
@@ -101,6 +102,8 @@ class Stack:
         self.login = variables["inception_login"]
         self.project = "/home/%s/inception" % self.login
         self.data = "/home/%s/data" % self.login
+        self.site = Site(self.login, "%s.42.fr" % self.login, self.project, 443, "")
+        self.admin_before = self.admin()
 
     def sh(self, command):
         with self.host.sudo():
@@ -115,9 +118,8 @@ class Stack:
         return self.sh("sed -n 's/^WP_ADMIN_USER=//p' srcs/.env").strip()
 
     def rename_admin(self, old, new):
-        sql = "UPDATE wp_users SET user_login='%s' WHERE user_login='%s'" % (new, old)
-        self.sh("printf '%%s\\n' \"%s\" | docker exec -i mariadb sh -c "
-                "'MYSQL_PWD=$(cat /run/secrets/db_password) exec mariadb -u\"$MYSQL_USER\" \"$MYSQL_DATABASE\"'" % sql)
+        out = mariadb_query(self.host, "UPDATE wp_users SET user_login='%s' WHERE user_login='%s'" % (new, old))
+        assert out.rc == 0, out.stderr
 
     def apply(self, steps):
         for step in steps:
@@ -136,13 +138,9 @@ class Stack:
 
     def make(self):
         self.sh("make")
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            health = self.sh("docker inspect -f '{{.State.Health.Status}}' nginx wordpress mariadb || true").split()
-            if health == ["healthy"] * 3:
-                return
-            time.sleep(2)
-        raise AssertionError("the stack is not healthy after make: %s" % health)
+        states = wait_until_healthy(self.host, self.site)
+        assert all(state == ("running", "healthy") for state in states.values()), \
+            "the stack is not healthy after make: %s" % states
 
 
 def run_suite(host, tmp_path, name):
@@ -170,7 +168,6 @@ def run_suite(host, tmp_path, name):
 def stack(host):
     stack = Stack(host)
     stack.sh("rm -rf %s && cp -a . %s" % (PRISTINE, PRISTINE))
-    stack.admin_before = stack.admin()
     yield stack
     stack.sh("rm -rf %s" % PRISTINE)
 

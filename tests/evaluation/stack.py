@@ -42,6 +42,11 @@ def mariadb_query(host, sql):
     return host.run("printf '%%s\\n' %s | docker exec -i mariadb sh -c %s", sql, _MARIADB)
 
 
+def volume_device(host, volume):
+    """The directory a named volume is bound to (its driver_opts device), or None."""
+    return json.loads(host.check_output("docker volume inspect %s", volume))[0].get("Options", {}).get("device")
+
+
 def fetch(host, url):
     return host.run("curl -ksS --max-time 20 %s", url)
 

@@ -2,21 +2,16 @@
 has no "admin", and the evaluator's browser steps over HTTPS (comment as the
 second user, log in to /wp-admin, edit a page and see it on the site)."""
 
-import json
 import re
 import uuid
 
-from stack import Browser, fetch
+from stack import Browser, fetch, volume_device
 
 SECTION = "7. WordPress and its volume"
 
 
 def marker(what):
     return "%s-%s" % (what, uuid.uuid4().hex[:10])
-
-
-def volume_device(host, volume):
-    return json.loads(host.check_output("docker volume inspect %s", volume))[0].get("Options", {}).get("device")
 
 
 def test_wordpress_volume_lives_under_home_login_data(host, site):

@@ -1,13 +1,13 @@
 """MariaDB and its volume: the app user logs in and sees WordPress's tables;
 root without a password is refused; the port is not reachable from the VM."""
 
-import json
+from stack import volume_device
 
 SECTION = "8. MariaDB and its volume"
 
 
 def test_mariadb_volume_lives_under_home_login_data(host, site):
-    device = json.loads(host.check_output("docker volume inspect mariadb"))[0].get("Options", {}).get("device")
+    device = volume_device(host, "mariadb")
     assert device == "%s/mariadb" % site.data_dir, "volume mariadb is at %s, not under %s/" % (device, site.data_dir)
     with host.sudo():
         assert host.file("%s/mysql" % device).is_directory, "no database files in %s" % device
