@@ -49,8 +49,11 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    # Checks that change the stack run last, after everything that only looks.
-    items.sort(key=lambda item: any(m in item.keywords for m in OPT_IN))
+    # Checks that change the stack run after everything that only looks; tests from
+    # elsewhere in the same session (Molecule adds tests/defects) come after the suite.
+    here = os.path.dirname(os.path.realpath(__file__))
+    items.sort(key=lambda item: (os.path.dirname(os.path.realpath(str(item.path))) != here,
+                                 any(m in item.keywords for m in OPT_IN)))
     for marker, (flag, what) in OPT_IN.items():
         if config.getoption(flag):
             continue
