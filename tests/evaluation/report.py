@@ -71,16 +71,18 @@ class Report:
     def lines(self, markdown=False):
         out = []
         for host, sections in self.sections().items():
+            width = max([34] + [len(section) + 1 for section in sections])
+            text_row = "%%-%ds %%-7s %%6s %%6s %%7s" % width
             if markdown:
                 out += ["## %s" % host, "", "| Section | Result | Passed | Failed | Skipped |", "|---|---|---|---|---|"]
             else:
-                out += ["Inception evaluation of %s" % host, "%-34s %-6s %6s %6s %7s" % ("section", "result", "passed", "failed", "skipped")]
+                out += ["Inception evaluation of %s" % host, text_row % ("section", "result", "passed", "failed", "skipped")]
             failures = []
             for section, tests in sections.items():
                 count = collections.Counter(outcome for _, outcome, _ in tests)
                 result = FAIL if count[FAIL] else (PASS if count[PASS] else SKIP)
                 row = (section, result, count[PASS], count[FAIL], count[SKIP])
-                out.append(("| %s | %s | %d | %d | %d |" if markdown else "%-34s %-6s %6d %6d %7d") % row)
+                out.append(("| %s | %s | %d | %d | %d |" if markdown else text_row) % row)
                 failures += [(section, name, reason) for name, outcome, reason in tests if outcome == FAIL]
             if failures:
                 out += ["", "### Failing checks", ""] if markdown else ["Failing checks:"]
