@@ -21,9 +21,10 @@ def _host_id(item):
 
 def _reason(report):
     crash = getattr(report.longrepr, "reprcrash", None)
-    text = crash.message if crash is not None else str(report.longrepr)
     if isinstance(report.longrepr, tuple):  # skips: (file, line, reason)
         text = report.longrepr[2]
+    else:
+        text = crash.message if crash is not None else str(report.longrepr)
     first = text.strip().splitlines()[0] if text.strip() else ""
     return first[:300]
 

@@ -1,5 +1,6 @@
 """Preliminaries: credentials stay out of git and are readable by root only."""
 
+import os
 import subprocess
 
 import pytest
@@ -7,8 +8,9 @@ import pytest
 SECTION = "1. Preliminaries"
 
 
-def secret_values(host, site):
-    """{relative path: content} of every file under secrets/ (kept in memory only)."""
+@pytest.fixture(scope="module")
+def secrets(host, site):
+    """{path under secrets/: content} of every credential file (kept in memory only)."""
     with host.sudo():
         names = host.run("cd %s/secrets && find . -type f", site.project).stdout.split()
         return {name[2:]: host.file("%s/secrets/%s" % (site.project, name[2:])).content_string.strip()
@@ -30,44 +32,41 @@ def committable_files(root):
     return [name for name in out.split("\0") if name]
 
 
-def test_secret_files_are_root_only(host, site):
+def test_secret_files_are_root_only(host, site, secrets):
+    assert secrets, "no credentials under %s/secrets" % site.project
+    files = ["%s/secrets/%s" % (site.project, name) for name in secrets]
     with host.sudo():
-        files = host.run("find %s/secrets -type f", site.project).stdout.split()
-        assert files, "no credentials under %s/secrets" % site.project
         loose = ["%s (%s:%o)" % (f, host.file(f).user, host.file(f).mode) for f in files
                  if host.file(f).mode & 0o077 or host.file(f).user != "root"]
     assert not loose, "secret files readable beyond root: %s" % ", ".join(loose)
 
 
-def test_secrets_directory_is_git_ignored(host, site, project_tree):
-    with host.sudo():
-        names = host.run("cd %s && find secrets -type f", site.project).stdout.split()
-    for name in names:  # empty stand-ins: does .gitignore keep them out?
-        path = "%s/%s" % (project_tree, name)
-        subprocess.run(["mkdir", "-p", path.rsplit("/", 1)[0]], check=True)
+def test_secrets_directory_is_git_ignored(secrets, project_tree):
+    for name in secrets:  # empty stand-ins: does .gitignore keep them out?
+        path = "%s/secrets/%s" % (project_tree, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         open(path, "a").close()
     exposed = [name for name in committable_files(project_tree) if name.startswith("secrets/")]
     assert not exposed, "git would commit credentials: %s" % ", ".join(exposed)
 
 
-def test_no_credential_in_committable_files(host, site, project_tree):
-    secrets = {name: value for name, value in secret_values(host, site).items() if len(value) >= 8}
-    assert secrets, "no credentials found to look for"
+def test_no_credential_in_committable_files(secrets, project_tree):
+    values = {name: value for name, value in secrets.items() if len(value) >= 8}
+    assert values, "no credentials found to look for"
     leaks = []
     for name in committable_files(project_tree):
         if name.startswith("secrets/"):
             continue
         with open("%s/%s" % (project_tree, name), "rb") as handle:
             text = handle.read().decode("utf-8", "replace")
-        leaks += ["%s contains secrets/%s" % (name, secret) for secret, value in secrets.items()
+        leaks += ["%s contains secrets/%s" % (name, secret) for secret, value in values.items()
                   if any(needle in text for needle in needles(value))]
     assert not leaks, "credentials in files git would commit: %s" % "; ".join(leaks)
 
 
 @pytest.mark.parametrize("service", ["nginx", "wordpress", "mariadb"])
-def test_no_credential_in_container_inspect_output(host, site, service):
-    secrets = {name: value for name, value in secret_values(host, site).items()
-               if len(value) >= 8 and not name.startswith("tls/")}
+def test_no_credential_in_container_inspect_output(host, secrets, service):
+    values = {name: value for name, value in secrets.items() if len(value) >= 8 and not name.startswith("tls/")}
     inspect = host.check_output("docker inspect %s", service)
-    leaked = [name for name, value in secrets.items() if value in inspect]
+    leaked = [name for name, value in values.items() if value in inspect]
     assert not leaked, "docker inspect %s shows secrets/%s" % (service, ", ".join(leaked))
