@@ -27,7 +27,7 @@ options:
     type: str
     default: value
   length:
-    description: Length of a generated secret.
+    description: Length of a generated secret; at least 6 (the policy needs 6 distinct characters).
     type: int
     default: 24
   min_length:
@@ -60,6 +60,11 @@ generated:
   description: Whether a new secret was generated in this run.
   returned: always
   type: bool
+path:
+  description: The file that holds the secret (never its value).
+  returned: always
+  type: str
+  sample: /home/wil/inception/secrets/db_password.txt
 """
 
 import os
@@ -69,9 +74,9 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 try:
-    from ansible.module_utils.secret_policy import ALPHABET, weakness
+    from ansible.module_utils.secret_policy import ALPHABET, SHORTEST, weakness
 except ImportError:  # pragma: no cover - running outside Ansible
-    from secret_policy import ALPHABET, weakness  # type: ignore
+    from secret_policy import ALPHABET, SHORTEST, weakness  # type: ignore
 
 
 def generate(length):
@@ -117,6 +122,9 @@ def main():
     p = module.params
     path = p["path"]
     result = dict(changed=False, generated=False, path=path)
+    if p["length"] < SHORTEST:
+        module.fail_json(msg="length is %d: a generated secret needs at least %d characters to meet the policy"
+                             % (p["length"], SHORTEST), **result)
     if not os.path.isdir(os.path.dirname(path) or "."):
         module.fail_json(msg="directory of %s does not exist" % path, **result)
 
