@@ -102,3 +102,53 @@ def test_bad_input_is_refused_naming_the_variable(run_validate, extra_vars, expe
     assert rc != 0
     for text in expected:
         assert text in out
+
+
+# One bad value per variable: the play stops in preflight, and the failure names that
+# variable alone (no combined message listing every setting).
+ONE_BAD_VALUE = [
+    ("inception_project_db_name", "word press"),
+    ("inception_project_db_user", "root"),
+    ("inception_project_site_title", "Wil's site"),
+    ("inception_project_https_port", 70000),
+    ("inception_project_image_tag", "latest"),
+    ("inception_project_base_image", "nginx"),
+    ("inception_project_data_dir", "/srv/data"),
+    ("inception_project_wp_admin_email", "nobody"),
+    ("vm_host_hosts_address", "localhost"),
+    ("vm_host_data_dir", "/home/wil/../data"),
+    ("vm_host_data_volumes", [{"name": "Word Press", "owner": "33", "group": "33", "mode": "0755"}]),
+    ("vm_host_extra_hostnames", ["www.wil.42.fr", "Not A Name"]),
+    ("docker_engine_users", ["wil", "Bad User"]),
+    ("docker_engine_compose_min_version", "two"),
+    ("base_image_name", "debian:latest"),
+    ("inception_stack_services", []),
+    ("inception_stack_https_port", 0),
+    ("inception_stack_wait_timeout", 0),
+]
+CHECKED_NAMES = sorted({name for name, _ in ONE_BAD_VALUE})
+
+
+def failure_messages(out):
+    return [line for line in out.splitlines() if '"msg":' in line or "msg:" in line]
+
+
+@pytest.mark.parametrize("name,value", ONE_BAD_VALUE, ids=[name for name, _ in ONE_BAD_VALUE])
+def test_one_bad_value_is_refused_naming_that_variable_alone(run_validate, name, value):
+    rc, out = run_validate({name: value})
+    assert rc != 0, out
+    messages = " ".join(failure_messages(out))
+    assert name in messages, out[-2000:]
+    others = messages.replace(name, "")
+    for known in CHECKED_NAMES:
+        assert known == name or known not in others, "the message for %s also names %s: %s" % (name, known, messages)
+
+
+@pytest.mark.parametrize("value", ["Aa1Aa1Aa1Aa1Aa1", "Abcabc1Abcabc"])
+def test_secret_with_too_few_distinct_characters_is_refused_in_preflight(run_validate, value):
+    """The module's distinct-characters rule applies in preflight too (one policy)."""
+    rc, out = run_validate({"inception_project_secrets": {"wp_user_password": value}})
+    assert rc != 0
+    assert "inception_project_secrets.wp_user_password is too weak" in out
+    assert "distinct characters" in out
+    assert value not in out
