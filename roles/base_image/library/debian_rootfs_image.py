@@ -89,6 +89,11 @@ tarball:
   description: Path of the cached rootfs tarball, if any.
   returned: always
   type: str
+pull_error:
+  description: First line of the registry's error when C(auto) tried a pull and fell back to debootstrap.
+  returned: when a pull failed and the image was built instead
+  type: str
+  sample: "Get https://registry-1.docker.io/v2/: dial tcp: lookup registry-1.docker.io: no such host"
 """
 
 import os
@@ -104,9 +109,17 @@ except ImportError:  # pragma: no cover - running outside Ansible
 
 try:
     import docker
-    HAS_DOCKER = True
-except ImportError:
-    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = None
+except ImportError as exc:
+    DOCKER_IMPORT_ERROR = exc
+
+
+def docker_import_problem(exc):
+    """Say what is missing: the SDK itself, or something the SDK needs."""
+    missing = getattr(exc, "name", None) or ""
+    if missing == "docker" or missing.startswith("docker."):
+        return "the Docker SDK for Python is missing on the target: apt-get install python3-docker"
+    return "the Docker SDK for Python is installed but cannot be imported (%s): repair python3-docker and its dependencies" % exc
 
 
 def tarball_path(cache_dir, recipe):
@@ -204,8 +217,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not HAS_DOCKER:
-        module.fail_json(msg="the Docker SDK for Python is missing on the target: apt-get install python3-docker")
+    if DOCKER_IMPORT_ERROR is not None:
+        module.fail_json(msg=docker_import_problem(DOCKER_IMPORT_ERROR))
     module.exit_json(**run(module))
 
 
