@@ -42,14 +42,14 @@ host-deps:
 lint: setup
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production
-	$(BIN)/python -m pyflakes roles/*/library roles/*/module_utils tools/vm_image.py tools/inception-lint tests molecule
+	$(BIN)/python -m pyflakes roles/*/library roles/*/module_utils tools/vm/vm_image.py tools/inception-lint tests molecule
 
 unit: setup
 	$(BIN)/pytest -n 2 tests/unit
 
 vm-images: setup
-	$(PY) tools/vm_image.py trixie
-	$(PY) tools/vm_image.py bookworm
+	$(PY) tools/vm/vm_image.py trixie
+	$(PY) tools/vm/vm_image.py bookworm
 
 molecule: setup vm-images
 	@set -e; for s in $(SCENARIOS); do \

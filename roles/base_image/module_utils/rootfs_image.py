@@ -4,7 +4,7 @@
 Pure helpers (recipe, content hash, command lines) are separated from the two
 side-effecting steps (running debootstrap, streaming the tree into the engine)
 so plain pytest can exercise them.  Used by the ``debian_rootfs_image`` module
-of the ``base_image`` role and by ``tools/vm_image.py`` (the fresh-VM harness).
+of the ``base_image`` role and by ``tools/vm/vm_image.py`` (the fresh-VM harness).
 """
 
 from __future__ import annotations

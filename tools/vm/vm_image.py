@@ -5,9 +5,9 @@ A VM image is a debootstrapped Debian with systemd as PID 1, imported into the
 host's Docker engine.  It is cached by the content hash of its recipe: a second
 run with the same recipe finds the labelled image and returns at once.
 
-    tools/vm_image.py trixie            # -> inception-vm:trixie
-    tools/vm_image.py bookworm --force  # rebuild even if cached
-    tools/vm_image.py --print-ref trixie
+    tools/vm/vm_image.py trixie            # -> inception-vm:trixie
+    tools/vm/vm_image.py bookworm --force  # rebuild even if cached
+    tools/vm/vm_image.py --print-ref trixie
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, os.pardir, "roles", "base_image", "module_utils"))
+sys.path.insert(0, os.path.join(HERE, os.pardir, os.pardir, "roles", "base_image", "module_utils"))
 
 import rootfs_image  # noqa: E402  (path set above)
 
