@@ -121,6 +121,8 @@ ONE_BAD_VALUE = [
     ("vm_host_extra_hostnames", ["www.wil.42.fr", "Not A Name"]),
     ("docker_engine_users", ["wil", "Bad User"]),
     ("docker_engine_compose_min_version", "two"),
+    ("docker_engine_repo_url", "download.docker.com/linux/debian/"),
+    ("docker_engine_repo_key_url", "gpg"),
     ("base_image_name", "debian:latest"),
     ("inception_stack_services", []),
     ("inception_stack_https_port", 0),
