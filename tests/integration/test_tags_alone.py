@@ -1,0 +1,16 @@
+"""Every documented `role:part` tag works alone on a converged VM, as the role READMEs
+promise: the play succeeds and changes nothing."""
+
+import pytest
+
+from role_docs import ROLES, documented_tags
+
+PART_TAGS = sorted(tag for role in ROLES for tag in documented_tags(role) if ":" in tag)
+
+
+@pytest.mark.parametrize("tag", PART_TAGS)
+def test_tag_runs_alone_and_changes_nothing(playbook, host, tag):
+    rc, out, recap = playbook("site.yml", "--tags", tag)
+    assert rc == 0, "site.yml --tags %s failed:\n%s" % (tag, out[-3000:])
+    stats = recap[host.backend.host]
+    assert stats["changed"] == 0, "site.yml --tags %s changed %d task(s) on a converged VM:\n%s" % (tag, stats["changed"], out[-3000:])
