@@ -12,21 +12,31 @@ DEBIAN_13 = {"distribution": "Debian", "distribution_major_version": "13", "dist
 
 
 @pytest.fixture
-def run_validate():
-    """Run tests/unit/playbooks/validate.yml with extra vars; return (rc, output)."""
+def run_playbook():
+    """Run a playbook of the repository against the unit inventory (localhost) with extra
+    vars and injected OS facts; return (rc, output)."""
 
-    def run(extra_vars=None, facts=None):
+    def run(playbook, extra_vars=None, facts=None):
         evars = {"ansible_facts": facts or DEBIAN_13, "inception_login": "wil"}
         evars.update(extra_vars or {})
         env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
         proc = subprocess.run(
             [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(ROOT, "tests", "unit", "inventory.yml"), "-e", "ansible_python_interpreter=" + sys.executable,
-             os.path.join(ROOT, "tests", "unit", "playbooks", "validate.yml"),
-             "-e", json.dumps(evars)],
+             os.path.join(ROOT, playbook), "-e", json.dumps(evars)],
             cwd=ROOT, env=env, capture_output=True, text=True, check=False,
         )
         return proc.returncode, proc.stdout + proc.stderr
+
+    return run
+
+
+@pytest.fixture
+def run_validate(run_playbook):
+    """Run tests/unit/playbooks/validate.yml (every role's input checks) with extra vars; return (rc, output)."""
+
+    def run(extra_vars=None, facts=None):
+        return run_playbook(os.path.join("tests", "unit", "playbooks", "validate.yml"), extra_vars, facts)
 
     return run
 
