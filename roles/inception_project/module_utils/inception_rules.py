@@ -166,7 +166,11 @@ class LineList(list):
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-def _construct(node, constructor):
+def _construct(node, constructor, active=()):
+    if id(node) in active:
+        # An alias inside its own anchor: compose rejects it; never recurse forever.
+        raise yaml.constructor.ConstructorError(None, None, "recursive alias", node.start_mark)
+    active = active + (id(node),)
     if isinstance(node, yaml.MappingNode):
         out = LineDict()
         out.line = node.start_mark.line + 1
@@ -175,16 +179,16 @@ def _construct(node, constructor):
             if key_node.tag == MERGE_TAG:
                 merged.append(value_node)
                 continue
-            key = _construct(key_node, constructor)
+            key = _construct(key_node, constructor, active)
             if isinstance(key, (dict, list)):
                 key = str(key)
-            out[key] = _construct(value_node, constructor)
+            out[key] = _construct(value_node, constructor, active)
             out.lines[key] = key_node.start_mark.line + 1
         # '<<: *anchor' (or a list of anchors): keys of the mapping win.
         for value_node in merged:
             sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
             for source in sources:
-                base = _construct(source, constructor)
+                base = _construct(source, constructor, active)
                 if isinstance(base, LineDict):
                     for key, value in base.items():
                         if key not in out:
@@ -192,7 +196,7 @@ def _construct(node, constructor):
                             out.lines[key] = base.lines.get(key, out.line)
         return out
     if isinstance(node, yaml.SequenceNode):
-        out = LineList(_construct(n, constructor) for n in node.value)
+        out = LineList(_construct(n, constructor, active) for n in node.value)
         out.lines = [n.start_mark.line + 1 for n in node.value]
         return out
     try:
@@ -1007,6 +1011,8 @@ class Linter:
             candidates = [os.path.join(context, n) for n in ("Dockerfile", "dockerfile")]
             full = next((c for c in candidates if os.path.isfile(c)), candidates[0])
         if not os.path.isfile(full):
+            if dockerfile and isinstance(build, LineDict):
+                line = build.lines.get("dockerfile", line)
             self.add(path, line, "dockerfile", "service '%s': %s does not exist: add its Dockerfile"
                      % (name, os.path.relpath(full, self.root)))
         else:
