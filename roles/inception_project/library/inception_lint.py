@@ -81,12 +81,15 @@ try:
 except ImportError:
     HAS_YAML = False
 
+RULES_IMPORT_ERROR = None
 try:
     from ansible.module_utils import inception_rules
-    RULES_IMPORT_ERROR = None
-except ImportError as exc:
-    inception_rules = None
-    RULES_IMPORT_ERROR = exc
+except ImportError:
+    try:  # outside Ansible (unit tests put module_utils on sys.path)
+        import inception_rules  # type: ignore
+    except ImportError as exc:
+        inception_rules = None
+        RULES_IMPORT_ERROR = exc
 
 
 def main():
