@@ -1,6 +1,8 @@
 """The rule linter: the rendered project is clean; each rule catches its defect with file and line."""
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -155,3 +157,71 @@ def test_cli_exits_0_on_clean_tree(rendered_project):
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "inception-lint"), str(rendered_project),
                            "--login", "wil"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "tools", "inception-lint")] + [str(a) for a in args],
+                          capture_output=True, text=True, check=False)
+
+
+def test_cli_json_lists_every_violation(tree):
+    edit(tree, NGINX_DF, "FROM debian:bookworm", "FROM debian:latest")
+    proc = run_cli(tree, "--login", "wil", "--format", "json")
+    assert proc.returncode == 1
+    found = json.loads(proc.stdout)
+    assert {"file", "line", "rule", "message"} == set(found[0])
+    assert any(v["rule"] == "latest" and v["file"] == NGINX_DF and v["line"] >= 1 for v in found)
+
+
+def test_cli_sarif_is_a_valid_2_1_0_log(tree):
+    edit(tree, NGINX_DF, "FROM debian:bookworm", "FROM debian:latest")
+    proc = run_cli(tree, "--login", "wil", "--format", "sarif")
+    assert proc.returncode == 1
+    log = json.loads(proc.stdout)
+    assert log["version"] == "2.1.0" and len(log["runs"]) == 1
+    run = log["runs"][0]
+    rule_ids = {r["id"] for r in run["tool"]["driver"]["rules"]}
+    assert rule_ids == set(inception_rules.RULES) and run["tool"]["driver"]["name"]
+    assert run["results"]
+    for result in run["results"]:
+        assert result["ruleId"] in rule_ids and result["message"]["text"]
+        location = result["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uri"] and not os.path.isabs(location["artifactLocation"]["uri"])
+        assert location["region"]["startLine"] >= 1
+
+
+def test_cli_sarif_on_clean_tree_has_no_result(rendered_project):
+    proc = run_cli(rendered_project, "--login", "wil", "--format", "sarif")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["runs"][0]["results"] == []
+
+
+@pytest.mark.parametrize("args", [["/nonexistent/inception"], ["--format", "xml", "."]], ids=["no-such-path", "bad-format"])
+def test_cli_exits_2_on_usage_error_or_unreadable_path(args):
+    assert run_cli(*args).returncode == 2
+
+
+def test_cli_alpine_option_sets_the_penultimate_release(tree):
+    edit(tree, NGINX_DF, "FROM debian:bookworm", "FROM alpine:3.19")
+    assert "[from]" in run_cli(tree, "--login", "wil").stdout
+    assert "[from]" not in run_cli(tree, "--login", "wil", "--alpine", "3.19").stdout
+
+
+def test_every_rule_is_documented_in_docs_rules_md():
+    with open(os.path.join(ROOT, "docs", "rules.md"), encoding="utf-8") as handle:
+        documented = set(re.findall(r"^## (\S+)$", handle.read(), re.M))
+    assert documented == set(inception_rules.RULES)
+
+
+@pytest.mark.parametrize("rel", ["roles/inception_project/module_utils/inception_rules.py",
+                                 "roles/inception_project/library/inception_lint.py", "tools/inception-lint",
+                                 "docs/rules.md"])
+def test_linter_cites_only_documents_of_the_repository(rel):
+    names = set()
+    for base, dirs, files in os.walk(ROOT):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        names.update(os.path.relpath(os.path.join(base, f), ROOT) for f in files)
+    with open(os.path.join(ROOT, rel), encoding="utf-8") as handle:
+        cited = set(re.findall(r"[\w./-]*\w\.md\b", handle.read()))
+    # A rendered document (README.md of the project) comes from a template of the role.
+    missing = [c for c in cited if not any(n == c or n.endswith("/" + c) or n.endswith("/" + c + ".j2") for n in names)]
+    assert not missing, "%s cites documents the repository lacks: %s" % (rel, missing)
