@@ -4,7 +4,7 @@ VENV       ?= .venv
 PY         := $(VENV)/bin/python
 BIN        := $(VENV)/bin
 INVENTORY  ?= inventory/hosts.yml
-SCENARIOS  ?= vm_host docker_engine default
+SCENARIOS  ?= vm_host docker_engine default fleet
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 

@@ -163,6 +163,22 @@ class Browser:
             "no REST nonce for the logged-in user (HTTP %d)" % response.status
         return response.body.strip()
 
+    def upload(self, route, path_on_vm, filename, mime, nonce):
+        """POST a file of the VM as the raw body of a REST request (e.g. /wp/v2/media)."""
+        argv = ["curl", "-ksS", "--max-time", "60", "-b", self.jar, "-c", self.jar, "-w", "\n%{http_code}",
+                "-H", "X-WP-Nonce: %s" % nonce, "-H", "Content-Type: %s" % mime,
+                "-H", "Content-Disposition: attachment; filename=%s" % filename,
+                "--data-binary", "@" + path_on_vm, self.site.url + "?rest_route=" + route]
+        with self.host.sudo():
+            out = self.host.run(" ".join(shlex.quote(a) for a in argv))
+        if out.rc != 0:
+            raise AssertionError("upload to %s failed: %s" % (route, out.stderr.strip()))
+        body, _, status = out.stdout.rpartition("\n")
+        try:
+            return int(status), json.loads(body)
+        except ValueError:
+            raise AssertionError("%s answered HTTP %s, not JSON: %s" % (route, status, body[:200]))
+
     def rest(self, route, data=None, nonce=None):
         headers = ["X-WP-Nonce: %s" % nonce] if nonce else []
         response = self.request("?rest_route=%s" % route, data=data, headers=headers)

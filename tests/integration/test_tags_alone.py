@@ -5,6 +5,7 @@ import pytest
 
 from role_docs import ROLES, documented_tags
 
+SECTION = "Roles: every role:part tag alone"
 PART_TAGS = sorted(tag for role in ROLES for tag in documented_tags(role) if ":" in tag)
 
 

@@ -1,10 +1,41 @@
-"""The docker_engine role on a fresh Debian 13 VM (Debian's packages)."""
+"""The docker_engine role on a fresh Debian 12 VM, through Docker's repository (the
+harness's imitation of it, served on the VM's loopback; see molecule.yml)."""
 
 import json
 
 import pytest
 
 LOGIN = "marvin"
+
+
+REPO_URL = "http://127.0.0.1:8080/linux/debian"
+
+
+def test_repository_is_a_signed_deb822_source(host):
+    source = host.file("/etc/apt/sources.list.d/docker.sources")
+    assert source.is_file
+    text = source.content_string
+    assert "URIs: %s" % REPO_URL in text
+    assert "Suites: bookworm" in text and "Components: stable" in text
+    signed_by = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Signed-By:")]
+    assert signed_by and host.file(signed_by[0]).is_file, "the source names no key file: %s" % text
+
+
+def test_apt_took_the_signed_index_of_the_repository(host):
+    """apt keeps a repository's index only when its Release signature checks out."""
+    policy = host.check_output("apt-cache policy docker-ce")
+    assert REPO_URL in policy, policy
+    assert host.file("/var/lib/apt/lists/127.0.0.1:8080_linux_debian_dists_bookworm_InRelease").is_file
+
+
+@pytest.mark.parametrize("package", ["docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin", "docker-compose-plugin", "python3-debian"])
+def test_package_installed(host, package):
+    assert host.package(package).is_installed
+
+
+@pytest.mark.parametrize("package", ["docker.io", "docker-compose"])
+def test_debian_engine_packages_absent(host, package):
+    assert not host.package(package).is_installed
 
 
 @pytest.mark.parametrize("service", ["docker", "containerd"])

@@ -1,0 +1,186 @@
+"""A fleet, as users run one: a single play over SSH, as a sudo user, against two VMs
+(Debian 13 and Debian 12), each with its own login and domain (Molecule `fleet`).
+
+- both VMs are reached over SSH as a non-root user with become, host keys checked;
+- a bad input on one VM stops that VM in preflight, before any change, and the other
+  still runs the whole play;
+- backup -> destroy the VM -> a fresh VM restored from the backup has the comment and the
+  image, and every login keeps its password.
+
+These tests run once for the whole fleet (they take the inventory, not testinfra's `host`).
+"""
+
+import base64
+import hashlib
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import uuid
+
+import pytest
+import testinfra
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tests", "evaluation"))
+from stack import Browser, Site, env_value, fetch, wait_for_page  # noqa: E402
+
+SECTION = "Fleet: SSH as a sudo user, failure policy, backup and restore"
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+BIN = os.path.dirname(sys.executable)
+# A real PNG (1x1, one red pixel): the upload must come back byte for byte.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
+    "0000000c4944415408d763f8cfc000000301010018dd8db40000000049454e44ae426082")
+
+
+def ansible(tool, *args, inventory=None):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    command = [os.path.join(BIN, tool)] + (["-i", inventory] if inventory else []) + list(args)
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
+
+
+def playbook(inventory, path, *extra):
+    rc, out = ansible("ansible-playbook", os.path.join(REPO, path), *extra, inventory=inventory)
+    recap = {m.group(1): dict(ok=int(m.group(2)), changed=int(m.group(3)), unreachable=int(m.group(4)), failed=int(m.group(5)))
+             for m in RECAP.finditer(out)}
+    return rc, out, recap
+
+
+@pytest.fixture(scope="module")
+def inventory(request):
+    path = request.config.getoption("ansible_inventory", None)
+    if not path:
+        pytest.fail("tests/integration/test_fleet.py needs --ansible-inventory (Molecule fleet passes it)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def fleet(inventory):
+    """{host: hostvars} of the inception group."""
+    rc, out = ansible("ansible-inventory", "--list", inventory=inventory)
+    assert rc == 0, out
+    data = json.loads(out[out.index("{"):])
+    names = data["inception"]["hosts"]
+    assert len(names) == 2, "the fleet scenario has two VMs, got %s" % names
+    return {name: data["_meta"]["hostvars"][name] for name in names}
+
+
+def site_of(hostvars):
+    login = hostvars["inception_login"]
+    return Site(login, "%s.42.fr" % login, "/home/%s/inception" % login, 443, hostvars.get("inception_project_site_title", "Inception"))
+
+
+def test_each_vm_is_reached_over_ssh_as_a_sudo_user(inventory, fleet):
+    for name, hostvars in fleet.items():
+        assert hostvars.get("ansible_connection") == "ssh", "%s: %s" % (name, hostvars.get("ansible_connection"))
+        assert "StrictHostKeyChecking=yes" in hostvars.get("ansible_ssh_common_args", "")
+        host = testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
+        assert host.check_output("id -un") not in ("", "root"), "%s: connected as root" % name
+        with host.sudo():
+            assert host.check_output("id -u") == "0", "%s: sudo does not give root" % name
+
+
+def test_each_vm_has_its_own_login_and_domain(inventory, fleet):
+    logins = {hostvars["inception_login"] for hostvars in fleet.values()}
+    assert len(logins) == 2
+    for name, hostvars in fleet.items():
+        site = site_of(hostvars)
+        host = testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
+        assert site.title in fetch(host, site.url).stdout, "%s does not serve %s" % (name, site.url)
+
+
+def test_debian_12_vm_installed_docker_from_the_docker_repository(inventory, fleet):
+    releases = {}
+    for name in fleet:
+        host = testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
+        releases[host.system_info.codename] = host
+    assert set(releases) == {"trixie", "bookworm"}
+    assert releases["bookworm"].package("docker-ce").is_installed
+    assert releases["trixie"].package("docker.io").is_installed
+
+
+def test_bad_input_on_one_vm_stops_it_in_preflight_and_the_other_runs_the_play(inventory, fleet, tmp_path):
+    bad, good = sorted(fleet)
+    extra = tmp_path / "bad.yml"
+    extra.write_text("all:\n  hosts:\n    %s:\n      inception_project_image_tag: latest\n" % bad)
+    rc, out, recap = playbook(inventory, "site.yml", "-i", str(extra))
+    assert rc != 0, "site.yml succeeded with a bad input on %s" % bad
+    assert "inception_project_image_tag is 'latest'" in out
+    assert recap[bad]["failed"] == 1 and recap[bad]["changed"] == 0, recap
+    assert recap[good]["failed"] == 0 and recap[good]["unreachable"] == 0, recap
+    assert recap[good]["ok"] > recap[bad]["ok"] + 20, "%s did not run the whole play: %s" % (good, recap)
+    assert recap[good]["changed"] == 0, "the converged VM changed: %s" % recap
+
+
+def make_content(host, site):
+    """A comment by the second user and an image uploaded by the administrator."""
+    accounts = {"admin": (env_value(host, site, "WP_ADMIN_USER"), site.secret_file("wp_admin_password")),
+                "user": (env_value(host, site, "WP_USER"), site.secret_file("wp_user_password"))}
+    text = "kept across reprovisioning %s" % uuid.uuid4().hex[:10]
+    browser = Browser(host, site)
+    try:
+        assert browser.log_in(*accounts["admin"]).status == 302
+        status, posts = browser.rest("/wp/v2/posts")
+        post = [p for p in posts if p.get("comment_status") == "open"][0]
+        nonce = browser.rest_nonce()
+        status, comment = browser.rest("/wp/v2/comments", data=[("post", str(post["id"])), ("content", text), ("status", "approved")],
+                                       nonce=nonce)
+        assert status == 201, "comment not created (HTTP %d): %s" % (status, comment)
+        with host.sudo():
+            host.check_output("printf '%%s' %s | base64 -d > /tmp/proof.png", base64.b64encode(PNG).decode())
+        status, media = browser.upload("/wp/v2/media", "/tmp/proof.png", "proof.png", "image/png", nonce)
+        assert status == 201, "upload refused (HTTP %d): %s" % (status, media)
+    finally:
+        browser.close()
+    return accounts, text, post["link"], media["source_url"]
+
+
+def secrets_digest(host, site):
+    with host.sudo():
+        return host.check_output("cd %s/secrets && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum", site.project)
+
+
+def test_backup_destroy_restore_keeps_the_content(inventory, fleet, tmp_path):
+    name = [n for n in sorted(fleet) if "trixie" in n][0]
+    site = site_of(fleet[name])
+    host = testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
+    accounts, comment, post_link, image_url = make_content(host, site)
+    before = secrets_digest(host, site)
+
+    backups = tmp_path / "backups"
+    rc, out, _ = playbook(inventory, "playbooks/backup.yml", "--limit", name, "-e", "inception_backup_dir=%s" % backups)
+    assert rc == 0, out[-3000:]
+    latest = backups / name / "latest"
+    for item in ("database.sql.gz", "wordpress.tar.gz", "secrets.tar.gz", "MANIFEST"):
+        mode = stat.S_IMODE(os.stat(latest / item).st_mode)
+        assert mode == 0o600, "%s is mode %o, not owner-only" % (item, mode)
+    assert stat.S_IMODE(os.stat(os.path.realpath(latest)).st_mode) == 0o700
+
+    rc, out, _ = playbook(inventory, "playbooks/restore.yml", "--limit", name, "-e", "inception_restore_from=%s" % latest)
+    assert rc != 0 and "already has content" in out, "a restore over a VM with content was not refused"
+
+    subprocess.run(["docker", "rm", "-f", "-v", name], check=True, capture_output=True)
+    rc, out = ansible("ansible-playbook", os.path.join(REPO, "molecule", "resources", "create.yml"), "-e", "vm_only=%s" % name,
+                      inventory=inventory)
+    assert rc == 0, out[-3000:]
+    fresh = testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
+    assert not fresh.file(site.project).exists, "the new VM is not fresh"
+
+    rc, out, recap = playbook(inventory, "playbooks/restore.yml", "--limit", name, "-e", "inception_restore_from=%s" % latest)
+    assert rc == 0, out[-3000:]
+    assert secrets_digest(fresh, site) == before, "the secrets differ after the restore"
+    assert comment in wait_for_page(fresh, post_link, comment, timeout=120), "the comment is gone after the restore"
+    with fresh.sudo():
+        image = fresh.run("curl -ksS --max-time 20 %s | sha256sum", image_url)
+    assert image.stdout.split()[0] == hashlib.sha256(PNG).hexdigest(), "the uploaded image is not served after the restore"
+    browser = Browser(fresh, site)
+    try:
+        for who in ("admin", "user"):
+            login = browser.log_in(*accounts[who])
+            assert login.status == 302 and "wp-admin" in login.location, "%s cannot log in with the same password" % accounts[who][0]
+    finally:
+        browser.close()
