@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure this machine (the controller) has what the tests and the VM harness need:
-# a running Docker engine, debootstrap, shellcheck, python3-venv. Installs with apt when
+# a running Docker engine, debootstrap, shellcheck, python3-venv, an SSH client, gpg. Installs with apt when
 # missing (needs root), and starts dockerd by hand when there is no systemd.
 set -euo pipefail
 
@@ -9,6 +9,9 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+# The fleet scenario reaches its VMs over SSH; the harness signs its apt repository with gpg.
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+command -v gpg >/dev/null 2>&1 || need+=(gpg)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "unit"))
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playbook(host):
     """Run a playbook of the repository against this host; return (rc, output, recap)."""
     inventory = getattr(host.backend, "ansible_inventory", None)
