@@ -79,9 +79,10 @@ def test_each_vm_is_reached_over_ssh_as_a_sudo_user(inventory, fleet):
         assert hostvars.get("ansible_connection") == "ssh", "%s: %s" % (name, hostvars.get("ansible_connection"))
         assert "StrictHostKeyChecking=yes" in hostvars.get("ansible_ssh_common_args", "")
         host = testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
-        assert host.check_output("id -un") not in ("", "root"), "%s: connected as root" % name
-        with host.sudo():
-            assert host.check_output("id -u") == "0", "%s: sudo does not give root" % name
+        # With become, every command goes through sudo: SUDO_USER is who logged in over SSH.
+        assert host.check_output("id -u") == "0", "%s: become does not give root" % name
+        assert host.check_output("printenv SUDO_USER") == hostvars["ansible_user"] != "root", "%s: not logged in as %s" % (
+            name, hostvars["ansible_user"])
 
 
 def test_each_vm_has_its_own_login_and_domain(inventory, fleet):
