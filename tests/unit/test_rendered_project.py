@@ -95,3 +95,18 @@ def test_credentials_index_names_files_not_values(rendered_project):
     assert "wordpress_admin_user=wil_chief" in index
     for password in (rendered_project / "secrets").glob("*_password.txt"):
         assert password.read_text().strip() not in index
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_images_are_slim(rendered_project, service):
+    whole = (rendered_project / "srcs" / "requirements" / service / "Dockerfile").read_text()
+    dockerfile = whole[whole.rindex("\nFROM "):]  # the image's own stage
+    install = dockerfile.index("apt-get install")
+    excludes = dockerfile.index("/etc/dpkg/dpkg.cfg.d/inception-slim")
+    assert excludes < install, "the dpkg path excludes must be set before the first install"
+    for path in ("/usr/share/doc/*", "/usr/share/man/*", "/usr/share/locale/*", "/usr/share/info/*",
+                 "/usr/share/lintian/*"):
+        assert "'path-exclude=%s'" % path in dockerfile
+    for line in whole.split("apt-get install")[1:]:
+        assert line.startswith(" -y --no-install-recommends"), line[:60]
+    assert whole.count("rm -rf /var/lib/apt/lists/*") == whole.count("apt-get update")
