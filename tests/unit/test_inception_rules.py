@@ -155,3 +155,7 @@ def test_cli_exits_0_on_clean_tree(rendered_project):
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "inception-lint"), str(rendered_project),
                            "--login", "wil"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_rendered_project_without_page_cache_has_no_violation(rendered_project_without_page_cache):
+    assert lint(rendered_project_without_page_cache) == []
