@@ -12,7 +12,7 @@ DEMO_NAME  ?= inception-demo
 DEMO_LOGIN ?= $(shell sed -n 's/^inception_login: *//p' inventory/group_vars/all/inception.yml)
 export DEMO_NAME
 
-.PHONY: help setup host-deps lint unit molecule test deploy verify demo verify-demo demo-destroy vm-images clean
+.PHONY: help setup host-deps lint unit molecule test deploy verify demo verify-demo demo-destroy bench vm-images clean
 
 help:
 	@echo "make setup      create $(VENV) from requirements.txt"
@@ -25,6 +25,7 @@ help:
 	@echo "make demo       the whole site on a local disposable Debian 13 VM (DEMO_PORT=8443)"
 	@echo "make verify-demo   the evaluation suite against that VM (VERIFY_ARGS=--destructive ...)"
 	@echo "make demo-destroy  remove that VM and its volumes"
+	@echo "make bench      rebuild the demo VM from scratch, measure it, write bench/REPORT.md"
 	@echo "make vm-images  build/reuse the local Debian 13 and 12 VM images"
 
 $(VENV)/.installed: requirements.txt
@@ -42,7 +43,7 @@ host-deps:
 lint: setup
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production
-	$(BIN)/python -m pyflakes roles/*/library roles/*/module_utils roles/*/action_plugins roles/*/filter_plugins tools/vm tools/inception-lint tests molecule
+	$(BIN)/python -m pyflakes roles/*/library roles/*/module_utils roles/*/action_plugins roles/*/filter_plugins tools/vm tools/inception-lint tests molecule bench
 
 unit: setup
 	$(BIN)/pytest -n 2 tests/unit
@@ -71,6 +72,9 @@ demo: host-deps setup
 verify-demo: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest tests/evaluation --hosts=docker://$(DEMO_NAME) --login $(DEMO_LOGIN) \
 	  -p no:cacheprovider --report reports/evaluation-demo.md --junitxml reports/evaluation-demo.xml $(VERIFY_ARGS)
+
+bench: host-deps setup
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) bench/bench.py $(BENCH_ARGS)
 
 demo-destroy:
 	docker rm -f -v $(DEMO_NAME) 2>/dev/null || true

@@ -1,9 +1,15 @@
 """WordPress with php-fpm and its volume: two users, an administrator whose name
 has no "admin", and the evaluator's browser steps over HTTPS (comment as the
-second user, log in to /wp-admin, edit a page and see it on the site)."""
+second user, log in to /wp-admin, edit a page and see it on the site). Where
+the stack's nginx has a page cache, it serves anonymous visitors and is bypassed
+for logged-in users and URLs with a query string."""
 
 import re
+import shlex
+import time
 import uuid
+
+import pytest
 
 from stack import Browser, fetch, volume_device
 
@@ -92,3 +98,35 @@ def test_administrator_edits_a_page_and_the_change_is_visible(host, browser, acc
     status, saved = browser.rest("/wp/v2/pages/%d" % page["id"], data=[("content", content)], nonce=nonce)
     assert status == 200, "saving page %d failed (HTTP %d): %s" % (page["id"], status, saved.get("message"))
     assert text in fetch(host, page["link"]).stdout, "the edit does not show on %s" % page["link"]
+
+
+def cache_status(host, url, jar=None):
+    """The X-Cache-Status header nginx answers for a GET of url ('' if none)."""
+    command = "curl -ksS --max-time 20 -o /dev/null -D - %s%s" % ("-b %s " % shlex.quote(jar) if jar else "",
+                                                                   shlex.quote(url))
+    with host.sudo():
+        out = host.run(command)
+    assert out.rc == 0, "curl %s failed: %s" % (url, out.stderr.strip())
+    found = re.search(r"^x-cache-status:\s*(\S+)", out.stdout, re.I | re.M)
+    return found.group(1).upper() if found else ""
+
+
+def test_page_cache_serves_anonymous_visitors_and_bypasses_logged_in_users(host, site, browser, accounts, figure):
+    with host.sudo():
+        configured = host.run("grep -rqs fastcgi_cache %s/srcs/requirements/nginx", site.project).rc == 0
+    if not configured:
+        pytest.skip("this stack's nginx has no page cache (fastcgi_cache)")
+    first = cache_status(host, site.url)
+    if first in ("HIT", "UPDATING", "STALE"):  # cached by an earlier check: let the entry expire
+        time.sleep(11)
+        first = cache_status(host, site.url)
+    second = cache_status(host, site.url)
+    query = cache_status(host, site.url + "?p=1")
+    assert browser.log_in(*accounts["admin"]).status == 302, "administrator login failed"
+    logged_in = cache_status(host, site.url, jar=browser.jar)
+    figure("Page cache (front page: anonymous twice, ?p=1, logged in)",
+           "%s, %s, %s, %s" % (first or "-", second or "-", query or "-", logged_in or "-"))
+    assert first in ("MISS", "EXPIRED"), "anonymous front page: X-Cache-Status %r, expected MISS" % first
+    assert second == "HIT", "anonymous front page again: X-Cache-Status %r, expected HIT" % second
+    assert query == "BYPASS", "a URL with a query string: X-Cache-Status %r, expected BYPASS" % query
+    assert logged_in == "BYPASS", "logged-in front page: X-Cache-Status %r, expected BYPASS" % logged_in
