@@ -12,7 +12,7 @@ DEMO_NAME  ?= inception-demo
 DEMO_LOGIN ?= $(shell sed -n 's/^inception_login: *//p' inventory/group_vars/all/inception.yml)
 export DEMO_NAME
 
-.PHONY: help setup host-deps lint unit molecule test deploy verify demo verify-demo demo-destroy bench vm-images clean
+.PHONY: help setup host-deps lint unit molecule test deploy verify backup restore demo verify-demo demo-destroy bench vm-images clean
 
 help:
 	@echo "make setup      create $(VENV) from requirements.txt"
@@ -22,6 +22,8 @@ help:
 	@echo "make test       host-deps + setup + lint + unit + molecule (what CI runs)"
 	@echo "make deploy     ansible-playbook site.yml -i $(INVENTORY)"
 	@echo "make verify     the evaluation suite against $(INVENTORY)"
+	@echo "make backup     playbooks/backup.yml: each host's database, files and secrets to backups/<host>/<date>"
+	@echo "make restore FROM=backups/<host>/latest   playbooks/restore.yml onto a fresh VM"
 	@echo "make demo       the whole site on a local disposable Debian 13 VM (DEMO_PORT=8443)"
 	@echo "make verify-demo   the evaluation suite against that VM (VERIFY_ARGS=--destructive ...)"
 	@echo "make demo-destroy  remove that VM and its volumes"
@@ -62,6 +64,13 @@ test: host-deps setup lint unit molecule
 
 deploy: setup
 	$(BIN)/ansible-playbook site.yml -i $(INVENTORY)
+
+backup: setup
+	$(BIN)/ansible-playbook playbooks/backup.yml -i $(INVENTORY)
+
+restore: setup
+	@test -n "$(FROM)" || { echo "make restore needs FROM=<backup directory>, e.g. FROM=backups/<host>/latest" >&2; exit 2; }
+	$(BIN)/ansible-playbook playbooks/restore.yml -i $(INVENTORY) -e inception_restore_from=$(abspath $(FROM))
 
 verify: setup
 	$(BIN)/ansible-playbook playbooks/verify.yml -i $(INVENTORY)
