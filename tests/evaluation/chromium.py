@@ -51,16 +51,33 @@ def _pipe_script(port):
             "else exec nc 127.0.0.1 %d; fi" % (shlex.quote(bash), port, port))
 
 
-def stream_command(host, script):
-    """A local shell command running script on the VM with stdin/stdout attached,
-    or None when the backend cannot (testinfra's run() only returns output)."""
+def native_backend(host):
+    """testinfra's backend for the host; for ansible://, the one its connection maps to."""
     backend = host.backend
     if backend.NAME == "ansible":
         native = backend.ansible_runner.get_host(
             backend.host, ssh_config=backend.ssh_config, ssh_identity_file=backend.ssh_identity_file)
-        if native is None:
-            return None
-        backend = native.backend
+        return native.backend if native is not None else backend
+    return backend
+
+
+def reach(host):
+    """How to get a shell on the VM by hand."""
+    backend = native_backend(host)
+    if backend.NAME in ("docker", "podman"):
+        return "%s exec -it %s bash" % (backend.NAME, backend.name)
+    if backend.NAME == "ssh":
+        spec = backend.host
+        return "ssh %s%s%s" % ("%s@" % spec.user if spec.user else "", spec.name, " -p %s" % spec.port if spec.port else "")
+    if backend.NAME == "local":
+        return "this machine"
+    return "log in to %s" % backend.get_hostname()
+
+
+def stream_command(host, script):
+    """A local shell command running script on the VM with stdin/stdout attached,
+    or None when the backend cannot (testinfra's run() only returns output)."""
+    backend = native_backend(host)
     if backend.NAME in ("docker", "podman"):
         user = ["-u", backend.user] if getattr(backend, "user", None) else []
         return " ".join(shlex.quote(a) for a in [backend.NAME, "exec", "-i"] + user + [backend.name, "/bin/sh", "-c", script])
