@@ -297,7 +297,9 @@ class Chromium:
     def shoot(self, url, cookies=(), settle=1.0):
         """Open url in a fresh tab (with these cookies), wait for it to load,
         and take (PNG, the DOM's title, its location, the TLS details seen)."""
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        # a context of its own: no cookie or cache from an earlier page
+        context = self.call("Target.createBrowserContext", disposeOnDetach=True)["browserContextId"]
+        target = self.call("Target.createTarget", url="about:blank", browserContextId=context)["targetId"]
         session = self.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         try:
             for domain in ("Page", "Network", "Runtime"):
@@ -312,6 +314,10 @@ class Chromium:
                 raise RuntimeError("chromium could not open %s: %s" % (url, navigated["errorText"]))
             if self.wait_for("Page.loadEventFired", session, self.timeout) is None:
                 raise RuntimeError("%s did not finish loading in %ds" % (url, self.timeout))
+            if "#" in url:  # the fragment's element in the middle of the screen, not at its top edge
+                self.call("Runtime.evaluate", session, expression=(
+                    "var e = document.getElementById(%s); if (e) e.scrollIntoView({block: 'center'})"
+                    % json.dumps(urllib.parse.unquote(url.split("#", 1)[1]))))
             time.sleep(settle)
             security = None
             for event in self.events:
@@ -325,6 +331,7 @@ class Chromium:
         finally:
             self.events = [e for e in self.events if e.get("sessionId") != session]
             self.call("Target.closeTarget", targetId=target)
+            self.call("Target.disposeBrowserContext", browserContextId=context)
 
     def shoot_html(self, text, settle=0.3):
         """A page we render ourselves (no network: a data: URL)."""
@@ -383,11 +390,11 @@ def tls_page(domain, url, security, openssl):
         rows.append("<tr><td colspan=2>Chromium reported no TLS details for %s</td></tr>" % html.escape(url))
     title = "TLS details of %s" % domain
     return """<!doctype html><html><head><meta charset="utf-8"><title>%s</title><style>
-body{font:15px/1.45 system-ui,sans-serif;margin:28px;color:#1d2327;background:#f6f7f7}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:22px 0 8px}p{margin:0;color:#50575e}
-table{border-collapse:collapse;background:#fff;border:1px solid #dcdcde}th,td{padding:6px 12px;
+body{font:15px/1.4 system-ui,sans-serif;margin:22px 28px;color:#1d2327;background:#f6f7f7}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:16px 0 6px}p{margin:0;color:#50575e}
+table{border-collapse:collapse;background:#fff;border:1px solid #dcdcde}th,td{padding:4px 12px;
 border-bottom:1px solid #eee;text-align:left;vertical-align:top}th{width:150px;color:#50575e;font-weight:600}
-pre{background:#fff;border:1px solid #dcdcde;padding:10px 12px;font-size:13px;white-space:pre-wrap;margin:0}
+pre{background:#fff;border:1px solid #dcdcde;padding:8px 12px;font-size:12.5px;line-height:1.3;white-space:pre-wrap;margin:0}
 </style></head><body><h1>%s</h1><p>%s</p>
 <h2>As Chromium saw it when it loaded the page</h2><table>%s</table>
 <h2>As <code>openssl s_client</code> sees it on the VM</h2><pre>%s</pre></body></html>""" % (

@@ -14,6 +14,7 @@ import re
 import shlex
 import sys
 import tarfile
+import time
 
 import pytest
 
@@ -134,6 +135,10 @@ def _by_hand(request):
             pass
     if site is not None:
         values.update({k: str(v) for k, v in site._asdict().items()}, url=site.url, compose=site.compose)
+        if "{db_" in marker.args[0]:
+            db = request.getfixturevalue("discovery").account("db")
+            values.update({k: v for k, v in (("db_user", db.name), ("db_name", db.database),
+                                             ("db_password", db.password and str(db.password))) if v})
     report.record_by_hand(request.node, re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)),
                                                marker.args[0]))
 
@@ -232,7 +237,11 @@ class Screenshots:
             return None
         try:
             cookies = curl_jar_cookies(browser.cookie_jar(), self.site.url) if browser else ()
-            shot = self._chromium().shoot(url, cookies)
+            try:
+                shot = self._chromium().shoot(url, cookies)
+            except RuntimeError:  # once more: a stack just (re)started can miss the first connection
+                time.sleep(3)
+                shot = self._chromium().shoot(url, cookies)
         except Exception as error:
             self.report.record_shot(self.item, caption, note=str(error)[:300])
             return None
@@ -252,6 +261,7 @@ class Screenshots:
                                     "-subject -issuer -dates -ext subjectAltName -fingerprint -sha256"
                                     % (connect, connect)).stdout
             shot = chromium.shoot_html(tls_page(self.site.domain, self.site.url, seen.security, openssl))
+            shot = shot._replace(url="%s (as seen by Chromium and openssl)" % self.site.url)
         except Exception as error:
             self.report.record_shot(self.item, caption, note=str(error)[:300])
             return None

@@ -20,22 +20,27 @@ def marker(what):
     return "%s-%s" % (what, uuid.uuid4().hex[:10])
 
 
+@pytest.mark.by_hand("docker volume inspect wordpress")
 def test_wordpress_volume_lives_under_home_login_data(host, site):
     device = volume_device(host, "wordpress")
     assert device == "%s/wordpress" % site.data_dir, "volume wordpress is at %s, not under %s/" % (device, site.data_dir)
     assert host.file("%s/wp-config.php" % device).exists, "no WordPress files in %s" % device
 
 
+@pytest.mark.by_hand("docker exec wordpress sh -c 'command -v nginx'  # must print nothing")
 def test_wordpress_image_has_no_nginx(host):
     assert host.run("docker exec wordpress sh -c 'command -v nginx'").rc != 0, "nginx is installed in the wordpress image"
 
 
+@pytest.mark.by_hand("docker exec -it mariadb mariadb -u{db_user} -p {db_name} -e 'SELECT user_login FROM wp_users'")
 def test_two_users_exist(sql):
     out = sql("SELECT COUNT(*) FROM wp_users")
     assert out.rc == 0, out.stderr
     assert int(out.stdout.strip()) >= 2, "wp_users has %s row(s)" % out.stdout.strip()
 
 
+@pytest.mark.by_hand("docker exec -it mariadb mariadb -u{db_user} -p {db_name} -e \"SELECT user_login FROM wp_users u "
+                     "JOIN wp_usermeta m ON m.user_id=u.ID WHERE m.meta_key LIKE '%capabilities' AND m.meta_value LIKE '%administrator%'\"")
 def test_administrator_name_has_no_admin(sql, figure):
     out = sql(
         "SELECT u.user_login FROM wp_users u JOIN wp_usermeta m ON m.user_id=u.ID "
@@ -47,15 +52,18 @@ def test_administrator_name_has_no_admin(sql, figure):
     assert not bad, "administrator name contains admin: %s" % ", ".join(bad)
 
 
-def test_administrator_logs_in_to_wp_admin(browser, accounts):
+@pytest.mark.by_hand("open {url}wp-admin/ in a browser; log in as the administrator of srcs/.env with its password from secrets/")
+def test_administrator_logs_in_to_wp_admin(site, browser, accounts, screenshot):
     name, password = accounts["admin"]
     login = browser.log_in(name, password)
     assert login.status == 302 and "wp-admin" in login.location, "login as %s failed (HTTP %d)" % (name, login.status)
+    screenshot.page("The /wp-admin dashboard after the administrator logs in", site.url + "wp-admin/", browser=browser)
     dashboard = browser.request("wp-admin/")
     assert dashboard.status == 200 and "<title>Dashboard" in dashboard.body, "no dashboard for %s" % name
 
 
-def test_second_user_posts_a_comment_that_appears(host, site, browser, accounts):
+@pytest.mark.by_hand("log in at {url}wp-login.php as the second user of srcs/.env, comment on a post; it shows on the post")
+def test_second_user_posts_a_comment_that_appears(host, site, browser, accounts, screenshot):
     name, password = accounts["user"]
     login = browser.log_in(name, password)
     assert login.status == 302, "login as %s failed (HTTP %d)" % (name, login.status)
@@ -71,6 +79,7 @@ def test_second_user_posts_a_comment_that_appears(host, site, browser, accounts)
     if "unapproved=" in posted.location:  # held for moderation: the administrator approves it
         approve(host, site, accounts, found.group(1))
     page = fetch(host, post["link"]).stdout
+    screenshot.page("The post with the second user's comment", "%s#comment-%s" % (post["link"], found.group(1)))
     assert text in page, "the comment does not appear on %s" % post["link"]
 
 
@@ -88,6 +97,7 @@ def approve(host, site, accounts, comment_id):
         admin.close()
 
 
+@pytest.mark.by_hand("log in at {url}wp-admin/ as the administrator, edit a page, open it on the site")
 def test_administrator_edits_a_page_and_the_change_is_visible(host, browser, accounts):
     assert browser.log_in(*accounts["admin"]).status == 302, "administrator login failed"
     nonce = browser.rest_nonce()
