@@ -307,7 +307,7 @@ class Chromium:
             self.call("Emulation.setDeviceMetricsOverride", session, width=WIDTH, height=HEIGHT,
                       deviceScaleFactor=1, mobile=False)
             if cookies:
-                self.call("Network.setCookies", session, cookies=list(cookies))
+                self.call("Storage.setCookies", cookies=list(cookies), browserContextId=context)
             self.events = [e for e in self.events if e.get("sessionId") != session]
             navigated = self.call("Page.navigate", session, url=url)
             if navigated.get("errorText"):
