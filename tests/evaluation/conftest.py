@@ -146,6 +146,8 @@ def _by_hand(request):
 @pytest.fixture(scope="module")
 def discovery(host, site):
     """What the stack's files say: account names, where each password is (discover.py)."""
+    if not _exists(host, "-d", site.project):
+        cannot_decide("no project at %s (and docker compose ls names none): pass --project-dir" % site.project)
     return Discovery(HostTree(host, site.project), site.project)
 
 
