@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make sure this machine (the controller) has what the tests and the VM harness need:
-# a running Docker engine, debootstrap, shellcheck, python3-venv, an SSH client, gpg. Installs with apt when
+# a running Docker engine, debootstrap, shellcheck, python3-venv, an SSH client, gpg, and
+# chromium (the evaluation report's screenshots, taken headless from here). Installs with apt when
 # missing (needs root), and starts dockerd by hand when there is no systemd.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # The fleet scenario reaches its VMs over SSH; the harness signs its apt repository with gpg.
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v gpg >/dev/null 2>&1 || need+=(gpg)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -38,4 +40,4 @@ if ! docker info >/dev/null 2>&1; then
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { echo "host-deps: dockerd did not come up, see /var/log/dockerd.log" >&2; exit 1; }
 fi
-echo "host-deps: docker $(docker version --format '{{.Server.Version}}'), $(debootstrap --version)"
+echo "host-deps: docker $(docker version --format '{{.Server.Version}}'), $(debootstrap --version), $(chromium --version 2>/dev/null | head -n 1)"
