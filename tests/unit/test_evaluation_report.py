@@ -3,8 +3,10 @@ sections and their results, failing details, figures, the Markdown file,
 checks that cannot decide, opt-in checks skipped by default and ordered last."""
 
 import os
+import subprocess
 
 import pytest
+import yaml
 
 EVALUATION = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "evaluation")
 
@@ -90,3 +92,30 @@ def test_opt_in_checks_run_last_when_asked(suite):
     result.stdout.re_match_lines([r"9\. Changes\s+pass\s+2\s+0\s+0\s+0", r"\s+make after the clean slate \(s\)\s+42"],
                                  consecutive=False)
     assert 'name="make after the clean slate (s)" value="42"' in (suite.path / "junit.xml").read_text()
+
+
+ROOT = os.path.dirname(os.path.dirname(EVALUATION))
+
+
+def test_molecule_default_writes_markdown_and_html():
+    with open(os.path.join(ROOT, "molecule", "default", "molecule.yml")) as handle:
+        verifier = yaml.safe_load(handle)["verifier"]
+    assert verifier["options"]["report"] == "${MOLECULE_PROJECT_DIRECTORY}/reports/molecule-default.md"
+    assert verifier["env"]["PYTEST_ADDOPTS"] == "--report=${MOLECULE_PROJECT_DIRECTORY}/reports/molecule-default.html"
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ([], ""), (["DESTRUCTIVE=1"], " --destructive"), (["EVALUATE_ARGS=--reboot"], " --reboot")])
+def test_make_evaluate_runs_the_suite_against_any_host(extra, expected):
+    out = subprocess.run(["make", "-s", "-n", "-o", "setup", "evaluate", "HOST=ssh://debian@192.0.2.10", "LOGIN=marvin"]
+                         + extra, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    line = " ".join(out.replace("\\\n", " ").split())
+    assert "pytest tests/evaluation --hosts=ssh://debian@192.0.2.10 --login marvin -p no:cacheprovider " \
+           "--report reports/evaluation-marvin.html --report reports/evaluation-marvin.md " \
+           "--junitxml reports/evaluation-marvin.xml" + expected in line
+
+
+def test_make_evaluate_needs_host_and_login():
+    done = subprocess.run(["make", "-s", "-o", "setup", "evaluate", "LOGIN=marvin"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "usage: make evaluate HOST=ssh://user@vm LOGIN=login" in done.stderr
