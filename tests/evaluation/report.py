@@ -51,12 +51,16 @@ def _scale_order(section):
     return (int(number) if number.isdigit() else 999, section)
 
 
-def check_title(name):
-    """test_tls_version_accepted[tls1_2-docker://vm] -> Tls version accepted (tls1_2)."""
+def check_title(name, host=None):
+    """test_tls_version_accepted[docker://my-vm-tls1_2], docker://my-vm -> Tls version accepted (tls1_2)."""
     base, _, params = name.partition("[")
     words = re.sub(r"^test_", "", base).replace("_", " ")
-    params = [p for p in params.rstrip("]").split("-") if p and "://" not in p] if params else []
-    return words[:1].upper() + words[1:] + (" (%s)" % ", ".join(params) if params else "")
+    params = params[:-1] if params.endswith("]") else params
+    for host_id in filter(None, (host, (host or "").split("://")[0])):  # testinfra's host id goes first
+        if params == host_id or params.startswith(host_id + "-"):
+            params = params[len(host_id) + 1:]
+            break
+    return words[:1].upper() + words[1:] + (" (%s)" % params if params else "")
 
 
 def png_size(data):
@@ -283,7 +287,7 @@ def render_html(report, stamp):
             out.append('<h3>Needs attention</h3><ul class="attention">')
             for section, name, outcome, reason, nodeid in attention:
                 out.append('<li class="problem" data-outcome="%s">%s <b>%s</b> &middot; %s<div class="msg">%s</div>%s</li>' % (
-                    e(outcome), _badge(outcome), e(check_title(name)), e(section), e(reason), _repro(report, nodeid, host)))
+                    e(outcome), _badge(outcome), e(check_title(name, host)), e(section), e(reason), _repro(report, nodeid, host)))
             out.append("</ul>")
         figures = report.figures.get(host)
         if figures:
@@ -310,7 +314,7 @@ def render_html(report, stamp):
                     out.append('<figure class="shot missing" data-caption="%s" data-check="%s"><div class="noshot">'
                                'No screenshot: %s</div>' % (e(shot["caption"]), e(shot["check"]), e(shot["note"])))
                     detail = ""
-                out.append(caption % (e(shot["caption"]), detail, e(check_title(shot["check"]))) + "</figure>")
+                out.append(caption % (e(shot["caption"]), detail, e(check_title(shot["check"], host))) + "</figure>")
             out.append("</div>")
         # every check, point by point
         out.append("<h3>Every check</h3>")
@@ -326,7 +330,7 @@ def render_html(report, stamp):
                     detail += _repro(report, nodeid, host)
                 out.append('<tr class="check" data-check="%s" data-outcome="%s"><td>%s</td><td><span class="name">%s'
                            '</span> <code class="id">%s</code>%s</td></tr>' % (
-                               e(name), e(outcome), _badge(outcome), e(check_title(name)), e(name.split("[")[0]), detail))
+                               e(name), e(outcome), _badge(outcome), e(check_title(name, host)), e(name.split("[")[0]), detail))
             out.append("</tbody></table></details>")
         out.append("</section>")
     out.append('<p class="muted">Written by tests/evaluation (pytest + testinfra).</p></main></body></html>\n')

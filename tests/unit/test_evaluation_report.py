@@ -119,3 +119,16 @@ def test_make_evaluate_needs_host_and_login():
     done = subprocess.run(["make", "-s", "-o", "setup", "evaluate", "LOGIN=marvin"], cwd=ROOT,
                           capture_output=True, text=True)
     assert done.returncode != 0 and "usage: make evaluate HOST=ssh://user@vm LOGIN=login" in done.stderr
+
+
+@pytest.mark.parametrize("name, host, title", [
+    ("test_tls_version_accepted[docker://my-vm-tls1_2]", "docker://my-vm", "Tls version accepted (tls1_2)"),
+    ("test_broken[local]", "local", "Broken"),
+    ("test_project_follows_rule[ansible://vm-1-admin-name]", "ansible://vm-1", "Project follows rule (admin-name)"),
+    ("test_plain", "local", "Plain"),
+])
+def test_check_titles_drop_the_host(name, host, title):
+    import sys
+    sys.path.insert(0, EVALUATION)
+    from report import check_title
+    assert check_title(name, host) == title
