@@ -51,7 +51,7 @@ host-deps:
 lint: setup
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production
-	$(BIN)/python -m pyflakes roles/*/library roles/*/module_utils roles/*/action_plugins roles/*/filter_plugins tools/vm tools/inception-lint tests molecule bench
+	$(BIN)/python -m pyflakes roles/*/library roles/*/module_utils roles/*/action_plugins roles/*/filter_plugins tools/vm tools/inception-lint tools/report-screenshot tests molecule bench
 
 unit: setup
 	$(BIN)/pytest -n 2 tests/unit
