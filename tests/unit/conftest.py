@@ -16,14 +16,14 @@ def run_playbook():
     """Run a playbook of the repository against the unit inventory (localhost) with extra
     vars and injected OS facts; return (rc, output)."""
 
-    def run(playbook, extra_vars=None, facts=None):
+    def run(playbook, extra_vars=None, facts=None, args=()):
         evars = {"ansible_facts": facts or DEBIAN_13, "inception_login": "wil"}
         evars.update(extra_vars or {})
         env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
                    ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
         proc = subprocess.run(
             [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(ROOT, "tests", "unit", "inventory.yml"), "-e", "ansible_python_interpreter=" + sys.executable,
-             os.path.join(ROOT, playbook), "-e", json.dumps(evars)],
+             os.path.join(ROOT, playbook), "-e", json.dumps(evars)] + list(args),
             cwd=ROOT, env=env, capture_output=True, text=True, check=False,
         )
         return proc.returncode, proc.stdout + proc.stderr

@@ -72,3 +72,13 @@ def test_restore_refuses_supplied_credentials_without_printing_them(run_playbook
     assert rc != 0
     assert "inception_project_secrets is set" in out
     assert value not in out
+
+
+def test_restore_checks_pass_for_a_good_backup_on_an_empty_host(run_playbook, tmp_path):
+    """Only the checks run (they are tagged always; --tags with a tag nothing else has)."""
+    backup = whole_backup(tmp_path / "b")
+    rc, out = run_playbook(RESTORE, {"inception_restore_from": str(backup),
+                                     "inception_project_dir": str(tmp_path / "inception")},
+                           args=["--tags", "restore-checks-only"])
+    assert rc == 0, out[-3000:]
+    assert "Check no credential is supplied" in out and "Refuse to overwrite content unless told to" in out
