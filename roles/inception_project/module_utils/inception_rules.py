@@ -101,7 +101,7 @@ DAEMON = re.compile(r"^\s*(\S*/)?(php-?fpm[\d.]*|nginx|mysqld|mariadbd|mysqld_sa
 HTTP_PORTS = {"80", "8080", "8000", "8008", "8888"}
 
 # Credential names: *PASS*, *PASSWORD*, *PWD*, *SECRET*, *TOKEN*, *_PW, DB_ROOT...
-CREDENTIAL_WORD = re.compile(r"PASS|PWD|SECRET|TOKEN|PRIVATE_?KEY|API_?KEY|CREDENTIAL", re.I)
+CREDENTIAL_WORD = re.compile(r"PASS(?!IVE)|PWD|SECRET|TOKEN|PRIVATE_?KEY|API_?KEY|CREDENTIAL", re.I)
 CREDENTIAL_SEGMENT = re.compile(r"(^|_)PW(_|$)", re.I)
 ROOT_CREDENTIAL = re.compile(r"^(DB|MYSQL|MARIADB|SQL)_ROOT$", re.I)
 # Names that point at a credential rather than hold one.
