@@ -18,15 +18,34 @@ TEMPLATES = os.path.join(ROLE, "templates")
 BIN = os.path.dirname(sys.executable)
 VALID = ["redis", "ftp", "website", "adminer", "monitoring"]
 
-# A block of a project template that exists only for the bonus: kept body, else-branch.
-BONUS_BLOCK = re.compile(r"^\{% if [^%]*inception_project_bonus[^%]*%\}\n(?:.*?)^(?:\{% else %\}\n(.*?))?\{% endif %\}\n",
-                         re.S | re.M)
+BONUS_IF = re.compile(r"^\{% if [^%]*inception_project_bonus[^%]*%\}$")
 BONUS_EXPRESSION = re.compile(r"\{\{[^}]*inception_project_bonus[^}]*\}\}")
 
 
 def without_bonus(text):
-    """The template as it was before the bonus: every bonus block and expression taken out."""
-    return BONUS_EXPRESSION.sub("", BONUS_BLOCK.sub(lambda m: m.group(1) or "", text))
+    """The template as it was before the bonus: every bonus block (nested ifs included)
+    and expression taken out; the else-branch of a bonus block kept."""
+    out, depth, keep = [], 0, True
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if depth == 0:
+            if BONUS_IF.match(stripped):
+                depth, keep = 1, False
+                continue
+            out.append(line)
+            continue
+        if stripped.startswith("{% if "):
+            depth += 1
+        elif stripped == "{% endif %}":
+            depth -= 1
+            if depth == 0:
+                continue
+        elif stripped == "{% else %}" and depth == 1:
+            keep = True
+            continue
+        if keep:
+            out.append(line)
+    return BONUS_EXPRESSION.sub("", "".join(out))
 
 
 def project_templates():
