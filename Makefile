@@ -42,7 +42,7 @@ host-deps:
 lint: setup
 	$(BIN)/yamllint --strict .
 	$(BIN)/ansible-lint --profile production
-	$(BIN)/python -m pyflakes roles/*/library roles/*/module_utils tools/vm/vm_image.py tools/inception-lint tests molecule
+	$(BIN)/python -m pyflakes roles/*/library roles/*/module_utils roles/*/action_plugins roles/*/filter_plugins tools/vm tools/inception-lint tests molecule
 
 unit: setup
 	$(BIN)/pytest -n 2 tests/unit

@@ -49,7 +49,11 @@ def without_bonus(text):
 
 
 def project_templates():
+    """The mandatory project's templates (the bonus build contexts are bonus by definition)."""
+    bonus = os.path.join(TEMPLATES, "project", "srcs", "requirements", "bonus")
     for current, _, names in os.walk(os.path.join(TEMPLATES, "project")):
+        if current == bonus or current.startswith(bonus + os.sep):
+            continue
         for name in sorted(names):
             yield os.path.relpath(os.path.join(current, name), TEMPLATES)
 

@@ -1,0 +1,80 @@
+"""The filter that decides which images inception_stack rebuilds (no Docker needed)."""
+
+import importlib.util
+import os
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
+PATH = os.path.join(ROOT, "roles", "inception_stack", "filter_plugins", "inception_stack_stale_images.py")
+_spec = importlib.util.spec_from_file_location("inception_stack_stale_images", PATH)
+plugin = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(plugin)
+stale = plugin.FilterModule().filters()["inception_stack_stale_images"]
+
+SERVICES = ["mariadb", "wordpress", "nginx"]
+HASHES = {"mariadb": "cb97ab9b85e6f6c3", "wordpress": "34957fc99c35455f", "nginx": "0a1b2c3d4e5f6071"}
+CONFIG = {"name": "inception", "services": {
+    name: {"image": "%s:1.0" % name, "build": {"context": "/p/srcs/requirements/" + name,
+                                               "labels": {"org.inception.context": value}}}
+    for name, value in HASHES.items()}}
+
+
+def image(name, label, tags=None):
+    return {"Id": "sha256:" + name, "RepoTags": tags or ["%s:1.0" % name],
+            "Config": {"Labels": None if label is None else {"org.inception.context": label}}}
+
+
+def built(**overrides):
+    labels = dict(HASHES, **overrides)
+    return [image(name, value) for name, value in labels.items() if value is not False]
+
+
+def test_nothing_is_stale_when_every_image_carries_its_hash():
+    assert stale(SERVICES, CONFIG, built(), "1.0") == []
+
+
+def test_every_service_is_stale_on_a_fresh_host():
+    assert stale(SERVICES, CONFIG, [], "1.0") == SERVICES
+
+
+def test_only_the_changed_context_is_stale():
+    assert stale(SERVICES, CONFIG, built(nginx="ffffffffffffffff"), "1.0") == ["nginx"]
+
+
+def test_a_missing_image_is_stale_and_order_follows_the_services():
+    assert stale(SERVICES, CONFIG, built(mariadb=False, nginx=None), "1.0") == ["mariadb", "nginx"]
+
+
+def test_an_image_with_another_tag_does_not_count():
+    images = built()
+    images[1]["RepoTags"] = ["wordpress:0.9"]
+    assert stale(SERVICES, CONFIG, images, "1.0") == ["wordpress"]
+
+
+def test_labels_as_a_list_and_a_build_without_label():
+    config = {"services": {"a": {"build": {"labels": ["org.inception.context=abc", "x=y"]}}, "b": {"build": {"context": "."}}}}
+    assert stale(["a", "b"], config, [image("a", "abc", ["a:2"]), image("b", None, ["b:2"])], "2") == []
+    assert stale(["a", "b"], config, [image("a", "abd", ["a:2"]), image("b", "x", ["b:2"])], "2") == ["a", "b"]
+
+
+def test_a_custom_label():
+    config = {"services": {"a": {"build": {"labels": {"other": "1"}}}}}
+    assert stale(["a"], config, [{"RepoTags": ["a:t"], "Config": {"Labels": {"other": "1"}}}], "t", label="other") == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (("mariadb", CONFIG, [], "1.0"), "list of service names"),
+    (([""], CONFIG, [], "1.0"), "list of service names"),
+    ((SERVICES, {"name": "x"}, [], "1.0"), "docker compose config"),
+    ((SERVICES, '{"services": {}}', [], "1.0"), "docker compose config"),
+    ((SERVICES, CONFIG, {"images": []}, "1.0"), "images must be a list"),
+    ((SERVICES, CONFIG, ["mariadb:1.0"], "1.0"), "image dicts"),
+    ((SERVICES, CONFIG, [], ""), "tag must be a non-empty string"),
+    ((SERVICES, CONFIG, [], 1.0), "tag must be a non-empty string"),
+    ((["redis"], CONFIG, [], "1.0"), "service 'redis' is not in the compose file"),
+])
+def test_bad_input_is_refused_with_a_clear_sentence(args, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        stale(*args)
