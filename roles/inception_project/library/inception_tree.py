@@ -17,7 +17,7 @@ description:
     C(src), in the role's C(templates/)) on the controller with the task's variables, exactly
     as M(ansible.builtin.template) would (C(ansible_managed), C(template_*) variables,
     C(trim_blocks)), then writes the whole tree under I(dest) with one call of the module
-    C(inception_tree_sync): only files whose content, mode or owner differ are changed.
+    C(inception_tree_sync); only files whose content, mode or owner differ are changed.
   - A rendered file is named like its template without the C(.j2) suffix, or as I(renames)
     says. Files ending in C(.sh) get mode 0755, other files 0644, directories 0755.
   - Each directory directly under I(contexts) is a build context. Its files are rendered
