@@ -41,16 +41,22 @@ def run_validate(run_playbook):
     return run
 
 
-@pytest.fixture(scope="session")
-def rendered_project(tmp_path_factory):
-    """The Inception project rendered by the inception_project role (once per session)."""
-    target = tmp_path_factory.mktemp("rendered") / "inception"
+def render_project(target, extra_vars=None):
+    """Render the Inception project with the inception_project role into target (login wil)."""
     env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
     proc = subprocess.run(
         [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,",
-         os.path.join(ROOT, "tests", "unit", "playbooks", "render.yml"), "-e", "render_dir=%s" % target],
+         os.path.join(ROOT, "tests", "unit", "playbooks", "render.yml"), "-e", "render_dir=%s" % target,
+         "-e", json.dumps(extra_vars or {})],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return target
+
+
+@pytest.fixture(scope="session")
+def rendered_project(tmp_path_factory):
+    """The Inception project rendered by the inception_project role (once per session):
+    the role's defaults, so every bonus service."""
+    return render_project(tmp_path_factory.mktemp("rendered") / "inception")

@@ -6,16 +6,15 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 import jinja2
 import pytest
 import yaml
+from conftest import render_project
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 ROLE = os.path.join(ROOT, "roles", "inception_project")
 TEMPLATES = os.path.join(ROLE, "templates")
-BIN = os.path.dirname(sys.executable)
 VALID = ["redis", "ftp", "website", "adminer", "monitoring"]
 
 BONUS_IF = re.compile(r"^\{% if [^%]*inception_project_bonus[^%]*%\}$")
@@ -99,15 +98,7 @@ def test_no_bonus_renders_each_project_file_as_before_the_bonus(template):
 
 @pytest.fixture(scope="module")
 def mandatory_project(tmp_path_factory):
-    target = tmp_path_factory.mktemp("mandatory") / "inception"
-    env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
-    proc = subprocess.run(
-        [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", os.path.join(ROOT, "tests", "unit", "playbooks", "render.yml"),
-         "-e", "render_dir=%s" % target, "-e", '{"inception_bonus": []}'],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return target
+    return render_project(tmp_path_factory.mktemp("mandatory") / "inception", {"inception_bonus": []})
 
 
 def test_no_bonus_renders_the_mandatory_files_only(mandatory_project):
