@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Make sure this machine (the controller) has what the tests and the VM harness need:
-# a running Docker engine, debootstrap, shellcheck, python3-venv, an SSH client, gpg, php-cli. Installs with apt when
+# a running Docker engine, debootstrap, shellcheck, python3-venv, an SSH client, gpg, php-cli
+# (php -l on the Redis drop-in) and chromium (the evaluation report's screenshots, taken
+# headless from here). Installs with apt when
 # missing (needs root), and starts dockerd by hand when there is no systemd.
 set -euo pipefail
 
@@ -14,6 +16,7 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v gpg >/dev/null 2>&1 || need+=(gpg)
 # php -l checks the bonus Redis object-cache drop-in (tests/unit/test_bonus.py).
 command -v php >/dev/null 2>&1 || need+=(php-cli)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -40,4 +43,4 @@ if ! docker info >/dev/null 2>&1; then
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { echo "host-deps: dockerd did not come up, see /var/log/dockerd.log" >&2; exit 1; }
 fi
-echo "host-deps: docker $(docker version --format '{{.Server.Version}}'), $(debootstrap --version)"
+echo "host-deps: docker $(docker version --format '{{.Server.Version}}'), $(debootstrap --version), $(chromium --version 2>/dev/null | head -n 1)"

@@ -68,7 +68,8 @@ ENTRYPOINT = "srcs/requirements/wordpress/tools/entrypoint.sh"
 DEFECTS = {
     "tls1_1_enabled": Defect(
         "up", {
-            "test_old_tls_version_refused[tls1_1]": r"TLSv1\.1 handshake succeeded"},
+            "test_old_tls_version_refused[tls1_1]": r"TLSv1\.1 handshake succeeded",
+            "test_project_follows_rule[nginx-tls]": r"inception\.conf:\d+: \[nginx-tls\] .*TLSv1\.1"},
         [("sed", NGINX_CONF, r"s/^\(\s*ssl_protocols\).*/\1 TLSv1.1 TLSv1.2 TLSv1.3;/;"
                              r"s/^\(\s*ssl_ciphers\).*/\1 DEFAULT:@SECLEVEL=0;/")]),
     "tail_f_in_entrypoint": Defect(

@@ -5,6 +5,8 @@ import subprocess
 
 import pytest
 
+from stack import cannot_decide
+
 SECTION = "1. Preliminaries"
 
 
@@ -32,6 +34,7 @@ def committable_files(root):
     return [name for name in out.split("\0") if name]
 
 
+@pytest.mark.by_hand("sudo ls -lR {project}/secrets")
 def test_secret_files_are_root_only(host, site, secrets):
     assert secrets, "no credentials under %s/secrets" % site.project
     files = ["%s/secrets/%s" % (site.project, name) for name in secrets]
@@ -41,6 +44,7 @@ def test_secret_files_are_root_only(host, site, secrets):
     assert not loose, "secret files readable beyond root: %s" % ", ".join(loose)
 
 
+@pytest.mark.by_hand("cd {project} && git init -q 2>/dev/null; git status --porcelain --untracked-files=all secrets/  # nothing listed = ignored")
 def test_secrets_directory_is_git_ignored(secrets, project_tree):
     for name in secrets:  # empty stand-ins: does .gitignore keep them out?
         path = "%s/secrets/%s" % (project_tree, name)
@@ -50,9 +54,11 @@ def test_secrets_directory_is_git_ignored(secrets, project_tree):
     assert not exposed, "git would commit credentials: %s" % ", ".join(exposed)
 
 
+@pytest.mark.by_hand("cd {project} && sudo sh -c 'for f in $(find secrets -type f); do grep -rlF -f \"$f\" --exclude-dir=secrets --exclude-dir=.git . ; done'")
 def test_no_credential_in_committable_files(secrets, project_tree):
     values = {name: value for name, value in secrets.items() if len(value) >= 8}
-    assert values, "no credentials found to look for"
+    if not values:
+        cannot_decide("no credential of 8 characters or more in secrets/ to look for")
     leaks = []
     for name in committable_files(project_tree):
         if name.startswith("secrets/"):
@@ -64,6 +70,7 @@ def test_no_credential_in_committable_files(secrets, project_tree):
     assert not leaks, "credentials in files git would commit: %s" % "; ".join(leaks)
 
 
+@pytest.mark.by_hand("docker inspect {service} | grep -iE 'pass|secret|pwd'")
 @pytest.mark.parametrize("service", ["nginx", "wordpress", "mariadb"])
 def test_no_credential_in_container_inspect_output(host, secrets, service):
     values = {name: value for name, value in secrets.items() if len(value) >= 8 and not name.startswith("tls/")}

@@ -11,6 +11,7 @@ SECTION = "6. NGINX with SSL/TLS"
 VERSIONS = {"tls1": "TLSv1.0", "tls1_1": "TLSv1.1", "tls1_2": "TLSv1.2", "tls1_3": "TLSv1.3"}
 
 
+@pytest.mark.by_hand("echo | openssl s_client -connect 127.0.0.1:{https_port} -servername {domain} -{version} | grep Protocol")
 @pytest.mark.parametrize("version", ["tls1_2", "tls1_3"])
 def test_tls_version_accepted(host, site, version, figure):
     out = handshake(host, site, version)
@@ -20,6 +21,7 @@ def test_tls_version_accepted(host, site, version, figure):
         "the session did not use %s" % VERSIONS[version]
 
 
+@pytest.mark.by_hand("echo | openssl s_client -connect 127.0.0.1:{https_port} -servername {domain} -{version} -cipher DEFAULT:@SECLEVEL=0  # must fail")
 @pytest.mark.parametrize("version", ["tls1", "tls1_1"])
 def test_old_tls_version_refused(host, site, version, figure):
     out = handshake(host, site, version)
@@ -27,7 +29,9 @@ def test_old_tls_version_refused(host, site, version, figure):
     assert out.rc != 0, "%s handshake succeeded: nginx must accept TLSv1.2 and TLSv1.3 only" % VERSIONS[version]
 
 
-def test_certificate_names_the_domain(host, site, figure):
+@pytest.mark.by_hand("echo | openssl s_client -connect 127.0.0.1:{https_port} -servername {domain} 2>/dev/null | openssl x509 -noout -subject -ext subjectAltName -enddate")
+def test_certificate_names_the_domain(host, site, figure, screenshot):
+    screenshot.tls("The certificate and TLS details")
     out = host.run(
         "echo | openssl s_client -connect 127.0.0.1:%s -servername %s 2>/dev/null"
         " | openssl x509 -noout -subject -ext subjectAltName -enddate", str(site.https_port), site.domain)

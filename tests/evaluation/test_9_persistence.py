@@ -79,6 +79,7 @@ def check_bonus_markers(host, site, marker):
 
 
 @pytest.mark.destructive
+@pytest.mark.by_hand("sudo kill -KILL $(docker inspect -f '{{.State.Pid}}' {service}); watch docker ps")
 @pytest.mark.parametrize("service", SERVICES + BONUS)
 def test_killed_main_process_comes_back_healthy(host, site, service, figure):
     if service not in compose_services(host, site):
@@ -116,6 +117,7 @@ def run_site_yml(host, *extra):
 
 
 @pytest.mark.destructive
+@pytest.mark.by_hand("ansible-playbook site.yml -e inception_project_https_port=8443; curl -k https://{domain}:8443/; ansible-playbook site.yml  # from the controller")
 def test_https_port_changes_through_the_role_variable_and_back(host, site, figure):
     other = 8443 if site.https_port != 8443 else 9443
     moved = site._replace(https_port=other)
@@ -132,6 +134,7 @@ def test_https_port_changes_through_the_role_variable_and_back(host, site, figur
 
 
 @pytest.mark.reboot
+@pytest.mark.by_hand("sudo systemctl reboot; then: {compose} up -d && curl -ks {url}")
 def test_reboot_then_compose_up_keeps_the_content(host, site, sql, figure):
     tagline = set_tagline(sql, host, site)
     marker = bonus_markers(host, site)
@@ -159,6 +162,8 @@ def test_reboot_then_compose_up_keeps_the_content(host, site, sql, figure):
 
 
 @pytest.mark.destructive
+@pytest.mark.by_hand("sudo sh -c 'docker stop $(docker ps -qa); docker rm $(docker ps -qa); docker rmi -f $(docker images -qa); "
+                     "docker volume rm $(docker volume ls -q); docker network rm $(docker network ls -q)'; sudo make -C {project}")
 def test_clean_slate_then_make_brings_the_site_back_with_its_content(host, site, sql, figure):
     tagline = set_tagline(sql, host, site)
     marker = bonus_markers(host, site)

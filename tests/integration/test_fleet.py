@@ -79,9 +79,39 @@ def test_each_vm_is_reached_over_ssh_as_a_sudo_user(inventory, fleet):
         assert hostvars.get("ansible_connection") == "ssh", "%s: %s" % (name, hostvars.get("ansible_connection"))
         assert "StrictHostKeyChecking=yes" in hostvars.get("ansible_ssh_common_args", "")
         host = testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
-        assert host.check_output("id -un") not in ("", "root"), "%s: connected as root" % name
-        with host.sudo():
-            assert host.check_output("id -u") == "0", "%s: sudo does not give root" % name
+        # With become, every command goes through sudo: SUDO_USER is who logged in over SSH.
+        assert host.check_output("id -u") == "0", "%s: become does not give root" % name
+        assert host.check_output("printenv SUDO_USER") == hostvars["ansible_user"] != "root", "%s: not logged in as %s" % (
+            name, hostvars["ansible_user"])
+
+
+def test_a_changed_host_key_is_refused(inventory, fleet, tmp_path):
+    """Host key checking is on (as in the project's ansible.cfg and Molecule's): a VM
+    whose key does not match the known_hosts entry is not reached."""
+    name, hostvars = sorted(fleet.items())[0]
+    args = hostvars["ansible_ssh_common_args"]
+    known = re.search(r"UserKnownHostsFile=(\S+)", args).group(1)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+    other_key = (tmp_path / "other.pub").read_text().split()[:2]
+    port = str(hostvars["ansible_port"])
+    forged = []
+    for line in open(known).read().splitlines():
+        forged.append("[127.0.0.1]:%s %s" % (port, " ".join(other_key)) if line.startswith("[127.0.0.1]:%s " % port) else line)
+    (tmp_path / "known_hosts").write_text("\n".join(forged) + "\n")
+    # No shared connection: a master opened earlier would skip the key check.
+    forged_args = "-o UserKnownHostsFile=%s -o IdentitiesOnly=yes -o ControlMaster=no -o ControlPath=none" % (tmp_path / "known_hosts")
+    for config in {os.environ.get("ANSIBLE_CONFIG"), os.path.join(REPO, "ansible.cfg")} - {None}:
+        env = dict(os.environ, ANSIBLE_CONFIG=config, ANSIBLE_NOCOLOR="1", ANSIBLE_SSH_ARGS="-o ControlMaster=no -o ControlPath=none")
+        done = subprocess.run([os.path.join(BIN, "ansible"), name, "-i", inventory, "-m", "ansible.builtin.ping",
+                               "-e", json.dumps({"ansible_ssh_common_args": forged_args})],
+                              cwd=REPO, env=env, capture_output=True, text=True)
+        out = done.stdout + done.stderr
+        assert done.returncode != 0, "%s was reached with a forged host key (config %s)" % (name, config)
+        control = subprocess.run([os.path.join(BIN, "ansible"), name, "-i", inventory, "-m", "ansible.builtin.ping",
+                                  "-e", json.dumps({"ansible_ssh_common_args": forged_args.replace(str(tmp_path / "known_hosts"), known)})],
+                                 cwd=REPO, env=env, capture_output=True, text=True)
+        assert control.returncode == 0, "the real known_hosts does not work either: %s" % (control.stdout + control.stderr)[-1000:]
+        assert "Host key verification failed" in out or "REMOTE HOST IDENTIFICATION HAS CHANGED" in out, out[-1000:]
 
 
 def test_each_vm_has_its_own_login_and_domain(inventory, fleet):
@@ -139,6 +169,12 @@ def make_content(host, site):
     return accounts, text, post["link"], media["source_url"]
 
 
+def secret_values(host, site):
+    with host.sudo():
+        names = host.check_output("cd %s/secrets && ls *.txt", site.project).split()
+        return [host.file("%s/secrets/%s" % (site.project, n)).content_string.strip() for n in names if n != "credentials.txt"]
+
+
 def secrets_digest(host, site):
     with host.sudo():
         return host.check_output("cd %s/secrets && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum", site.project)
@@ -150,6 +186,8 @@ def test_backup_destroy_restore_keeps_the_content(inventory, fleet, tmp_path):
     host = testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
     accounts, comment, post_link, image_url = make_content(host, site)
     before = secrets_digest(host, site)
+    values = secret_values(host, site)
+    assert len(values) >= 4
 
     backups = tmp_path / "backups"
     rc, out, _ = playbook(inventory, "playbooks/backup.yml", "--limit", name, "-e", "inception_backup_dir=%s" % backups)
@@ -159,6 +197,8 @@ def test_backup_destroy_restore_keeps_the_content(inventory, fleet, tmp_path):
         mode = stat.S_IMODE(os.stat(latest / item).st_mode)
         assert mode == 0o600, "%s is mode %o, not owner-only" % (item, mode)
     assert stat.S_IMODE(os.stat(os.path.realpath(latest)).st_mode) == 0o700
+    assert host.run("ls -d /var/tmp/inception-backup.*").rc != 0, "the backup left its staging directory on the VM"
+    outputs = [out]
 
     rc, out, _ = playbook(inventory, "playbooks/restore.yml", "--limit", name, "-e", "inception_restore_from=%s" % latest)
     assert rc != 0 and "already has content" in out, "a restore over a VM with content was not refused"
@@ -172,7 +212,15 @@ def test_backup_destroy_restore_keeps_the_content(inventory, fleet, tmp_path):
 
     rc, out, recap = playbook(inventory, "playbooks/restore.yml", "--limit", name, "-e", "inception_restore_from=%s" % latest)
     assert rc == 0, out[-3000:]
+    outputs.append(out)
     assert secrets_digest(fresh, site) == before, "the secrets differ after the restore"
+    with fresh.sudo():
+        assert fresh.run("ls -d /var/tmp/inception-restore.*").rc != 0, "the restore left its staging directory on the VM"
+        secrets = fresh.file("%s/secrets" % site.project)
+        assert (secrets.user, secrets.mode) == ("root", 0o700)
+        modes = fresh.check_output("stat -c '%%U %%a' %s/secrets/*.txt | sort -u", site.project)
+        assert modes == "root 600", "restored secret files: %s" % modes
+        assert fresh.file("%s/wordpress/wp-config.php" % site.data_dir).uid == 33
     assert comment in wait_for_page(fresh, post_link, comment, timeout=120), "the comment is gone after the restore"
     with fresh.sudo():
         image = fresh.run("curl -ksS --max-time 20 %s | sha256sum", image_url)
@@ -184,3 +232,12 @@ def test_backup_destroy_restore_keeps_the_content(inventory, fleet, tmp_path):
             assert login.status == 302 and "wp-admin" in login.location, "%s cannot log in with the same password" % accounts[who][0]
     finally:
         browser.close()
+
+    # Told to overwrite, a restore over a VM with content replaces it (and resumes a stopped one).
+    rc, out, _ = playbook(inventory, "playbooks/restore.yml", "--limit", name, "-e", "inception_restore_from=%s" % latest,
+                          "-e", "inception_restore_overwrite=true")
+    assert rc == 0, out[-3000:]
+    outputs.append(out)
+    assert comment in wait_for_page(fresh, post_link, comment, timeout=120), "the comment is gone after an overwriting restore"
+    leaked = [i for i, text in enumerate(outputs) for value in values if value in text]
+    assert not leaked, "a secret value appears in the output of a backup or restore run"

@@ -41,14 +41,15 @@ def run_validate(run_playbook):
     return run
 
 
-def render_project(target, extra_vars=None):
-    """Render the Inception project with the inception_project role into target (login wil)."""
+def render_project(tmp_path_factory, *extra_vars):
+    """Render the Inception project with the inception_project role into a fresh directory."""
+    target = tmp_path_factory.mktemp("rendered") / "inception"
     env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
+    args = sum((["-e", var] for var in extra_vars), [])
     proc = subprocess.run(
         [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,",
-         os.path.join(ROOT, "tests", "unit", "playbooks", "render.yml"), "-e", "render_dir=%s" % target,
-         "-e", json.dumps(extra_vars or {})],
+         os.path.join(ROOT, "tests", "unit", "playbooks", "render.yml"), "-e", "render_dir=%s" % target] + args,
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -57,6 +58,11 @@ def render_project(target, extra_vars=None):
 
 @pytest.fixture(scope="session")
 def rendered_project(tmp_path_factory):
-    """The Inception project rendered by the inception_project role (once per session):
-    the role's defaults, so every bonus service."""
-    return render_project(tmp_path_factory.mktemp("rendered") / "inception")
+    """The Inception project rendered by the inception_project role (once per session)."""
+    return render_project(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def rendered_project_without_page_cache(tmp_path_factory):
+    """The same with the page cache turned off (inception_project_page_cache: false)."""
+    return render_project(tmp_path_factory, '{"inception_project_page_cache": false}')

@@ -98,7 +98,7 @@ def test_no_bonus_renders_each_project_file_as_before_the_bonus(template):
 
 @pytest.fixture(scope="module")
 def mandatory_project(tmp_path_factory):
-    return render_project(tmp_path_factory.mktemp("mandatory") / "inception", {"inception_bonus": []})
+    return render_project(tmp_path_factory, '{"inception_bonus": []}')
 
 
 def test_no_bonus_renders_the_mandatory_files_only(mandatory_project):

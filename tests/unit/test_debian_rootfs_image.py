@@ -59,7 +59,7 @@ def test_auto_keeps_an_existing_image(api, tmp_path):
 
 def test_auto_imports_the_cached_tarball_before_pulling(api, tmp_path):
     fake = FakeAPI()
-    recipe = image_module.rootfs_image.make_recipe("bookworm", changes=['CMD ["bash"]'])
+    recipe = image_module.rootfs_image.make_recipe("bookworm", changes=['CMD ["bash"]'], slim=True)
     tar_path = image_module.tarball_path(str(tmp_path), recipe)
     with tarfile.open(tar_path, "w") as tar:
         info = tarfile.TarInfo("./etc/debian_version")

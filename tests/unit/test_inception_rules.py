@@ -225,3 +225,7 @@ def test_linter_cites_only_documents_of_the_repository(rel):
     # A rendered document (README.md of the project) comes from a template of the role.
     missing = [c for c in cited if not any(n == c or n.endswith("/" + c) or n.endswith("/" + c + ".j2") for n in names)]
     assert not missing, "%s cites documents the repository lacks: %s" % (rel, missing)
+
+
+def test_rendered_project_without_page_cache_has_no_violation(rendered_project_without_page_cache):
+    assert lint(rendered_project_without_page_cache) == []

@@ -168,6 +168,17 @@ def test_sync_refuses_paths_outside_dest(tmp_path):
     assert not (tmp_path.parent / "escape.txt").exists()
 
 
+def test_sync_refuses_to_write_through_a_symlinked_directory(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "srcs").symlink_to(outside)
+    result = sync(dest, [{"path": "srcs/x.txt", "content": "x", "mode": "0644"}], directories=[{"path": "srcs", "mode": "0755"}])
+    assert result.get("failed") and "is a symbolic link" in result["msg"]
+    assert not (outside / "x.txt").exists()
+
+
 def test_sync_leaves_unlisted_files_alone(tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     result = sync(tmp_path, [{"path": "new.txt", "content": "x", "mode": "0600"}])

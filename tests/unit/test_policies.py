@@ -66,3 +66,10 @@ def test_wp_setup_php_applies_the_same_admin_rule():
         php_rule = php_forbidden_admin_name(handle.read())
     for name in NAMES:
         assert php_rule(name) is inception_rules.forbidden_admin_name(name), name
+
+
+def test_the_secret_module_documents_the_policy_minimum():
+    import yaml
+    from module_runner import load_module
+    module = load_module("inception_project", "inception_secret")
+    assert yaml.safe_load(module.DOCUMENTATION)["options"]["min_length"]["default"] == secret_policy.MIN_LENGTH

@@ -108,3 +108,51 @@ def test_credentials_index_names_files_not_values(rendered_project):
     assert "wordpress_admin_user=wil_chief" in index
     for password in (rendered_project / "secrets").glob("*_password.txt"):
         assert password.read_text().strip() not in index
+
+
+def nginx_context(project):
+    context = project / "srcs" / "requirements" / "nginx"
+    return (context / "conf" / "inception.conf").read_text(), (context / "Dockerfile").read_text()
+
+
+def test_page_cache_is_on_by_default_and_bypassed_for_what_must_stay_fresh(rendered_project):
+    conf, dockerfile = nginx_context(rendered_project)
+    assert "fastcgi_cache_path /var/cache/nginx/fastcgi " in conf
+    assert "fastcgi_cache pages;" in conf and "fastcgi_cache_valid 200 301 302 404 10s;" in conf
+    assert "add_header X-Cache-Status $upstream_cache_status always;" in conf
+    for cookie in ("wordpress_logged_in_", "comment_author_", "wp-postpass_"):
+        assert cookie in conf
+    for path in ("wp-admin", r"wp-login\.php", r"\?"):
+        assert path in conf
+    skips = "$inception_skip_method $inception_skip_uri $inception_skip_cookie;"
+    assert "fastcgi_cache_bypass " + skips in conf and "fastcgi_no_cache " + skips in conf
+    assert "install -d -o www-data -g www-data -m 0700 /var/cache/nginx/fastcgi" in dockerfile
+
+
+def test_page_cache_off_leaves_no_cache_in_nginx(rendered_project_without_page_cache):
+    conf, dockerfile = nginx_context(rendered_project_without_page_cache)
+    assert "fastcgi_cache" not in conf and "X-Cache-Status" not in conf and "inception_skip" not in conf
+    assert "/var/cache/nginx/fastcgi" not in dockerfile
+    assert "fastcgi_pass wordpress:9000;" in conf
+
+
+def test_dockerfile_without_page_cache_passes_hadolint(rendered_project_without_page_cache):
+    dockerfile = rendered_project_without_page_cache / "srcs" / "requirements" / "nginx" / "Dockerfile"
+    args = [tool("hadolint")] + sum((["--ignore", rule] for rule in HADOLINT_IGNORE), []) + [str(dockerfile)]
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_images_are_slim(rendered_project, service):
+    whole = (rendered_project / "srcs" / "requirements" / service / "Dockerfile").read_text()
+    dockerfile = whole[whole.rindex("\nFROM "):]  # the image's own stage
+    install = dockerfile.index("apt-get install")
+    excludes = dockerfile.index("/etc/dpkg/dpkg.cfg.d/inception-slim")
+    assert excludes < install, "the dpkg path excludes must be set before the first install"
+    for path in ("/usr/share/doc/*", "/usr/share/man/*", "/usr/share/locale/*", "/usr/share/info/*",
+                 "/usr/share/lintian/*"):
+        assert "'path-exclude=%s'" % path in dockerfile
+    for line in whole.split("apt-get install")[1:]:
+        assert line.startswith(" -y --no-install-recommends"), line[:60]
+    assert whole.count("rm -rf /var/lib/apt/lists/*") == whole.count("apt-get update")

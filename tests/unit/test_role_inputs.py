@@ -123,6 +123,7 @@ ONE_BAD_VALUE = [
     ("docker_engine_compose_min_version", "two"),
     ("docker_engine_repo_url", "download.docker.com/linux/debian/"),
     ("docker_engine_repo_key_url", "gpg"),
+    ("docker_engine_repo_key_url", "http://mirror.example.org/linux/debian/gpg"),
     ("base_image_name", "debian:latest"),
     ("inception_stack_services", []),
     ("inception_stack_https_port", 0),

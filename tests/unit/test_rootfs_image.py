@@ -115,3 +115,32 @@ def test_ensure_image_rebuilds_when_recipe_differs(monkeypatch, tmp_path):
     assert call["repository"] == "debian" and call["tag"] == "bookworm"
     assert "./etc/os-release" in call["members"]
     assert "LABEL org.inception.rootfs.hash=\"%s\"" % rootfs_image.recipe_hash(recipe) in call["changes"]
+
+
+def test_slim_is_part_of_the_hash_and_leaves_other_recipes_alone():
+    plain = rootfs_image.make_recipe("bookworm")
+    slim = rootfs_image.make_recipe("bookworm", slim=True)
+    assert "slim" not in plain  # the VM images' recipes (and their cached images) keep their hash
+    assert rootfs_image.recipe_hash(slim) != rootfs_image.recipe_hash(plain)
+
+
+def test_slim_rootfs_drops_docs_man_locales_and_apt_caches_but_keeps_copyrights(tmp_path):
+    files = {
+        "usr/share/doc/bash/copyright": True, "usr/share/doc/bash/changelog.Debian.gz": False,
+        "usr/share/man/man1/bash.1.gz": False, "usr/share/info/bash.info.gz": False,
+        "usr/share/locale/fr/LC_MESSAGES/bash.mo": False, "usr/share/locale/locale.alias": True,
+        "usr/share/lintian/overrides/bash": False, "var/cache/apt/pkgcache.bin": False,
+        "var/log/dpkg.log": False, "usr/bin/bash": True, "usr/share/bash-completion/bash": True,
+    }
+    for relpath in files:
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relpath).write_text("x")
+    os.symlink("bash", str(tmp_path / "usr/share/doc/bash-alias"))
+    recipe = rootfs_image.make_recipe("bookworm", slim=True)
+    rootfs_image._slim_rootfs(str(tmp_path), recipe)
+    for relpath, kept in files.items():
+        assert (tmp_path / relpath).exists() == kept, relpath
+    assert not os.path.lexists(str(tmp_path / "usr/share/doc/bash-alias"))
+    excludes = (tmp_path / "etc/dpkg/dpkg.cfg.d/inception-slim").read_text()
+    assert "path-exclude=/usr/share/doc/*" in excludes and "path-include=/usr/share/doc/*/copyright" in excludes
+    assert 'Dir::Cache::pkgcache "";' in (tmp_path / "etc/apt/apt.conf.d/inception-slim").read_text()

@@ -47,6 +47,12 @@ options:
     description: Default command of the image.
     type: str
     default: bash
+  slim:
+    description:
+      - Leave docs, man pages, locales and apt caches out of the image, and configure dpkg and apt
+        so that packages installed later in images built on it leave them out too (part of the recipe hash).
+    type: bool
+    default: true
   cache_dir:
     description: Where the built rootfs tarball is kept (for offline re-imports after a wipe). Empty disables it.
     type: path
@@ -151,7 +157,7 @@ def run(module):
         rootfs_image.split_reference(p["name"])
         recipe = rootfs_image.make_recipe(
             p["suite"], mirror=p["mirror"], variant=p["variant"], include=p["include"],
-            changes=['CMD ["%s"]' % p["cmd"]],
+            changes=['CMD ["%s"]' % p["cmd"]], slim=p["slim"],
         )
     except rootfs_image.RecipeError as exc:
         module.fail_json(msg=str(exc))
@@ -211,6 +217,7 @@ def main():
             variant=dict(type="str", default="minbase"),
             include=dict(type="list", elements="str", default=[]),
             cmd=dict(type="str", default="bash"),
+            slim=dict(type="bool", default=True),
             cache_dir=dict(type="path", default="/var/cache/inception"),
             force=dict(type="bool", default=False),
             work_dir=dict(type="path", default="/var/tmp"),

@@ -9,6 +9,7 @@ of the ``base_image`` role and by ``tools/vm/vm_image.py`` (the fresh-VM harness
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -29,16 +30,46 @@ _PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 _REPO_RE = re.compile(r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
+# A slim image (like Debian's -slim images): dpkg leaves these paths out of every
+# package installed later, and the same paths are removed from the debootstrapped tree.
+SLIM_DPKG_EXCLUDES = (
+    "path-exclude=/usr/share/doc/*",
+    "path-include=/usr/share/doc/*/copyright",
+    "path-exclude=/usr/share/man/*",
+    "path-exclude=/usr/share/groff/*",
+    "path-exclude=/usr/share/info/*",
+    "path-exclude=/usr/share/locale/*",
+    "path-include=/usr/share/locale/locale.alias",
+    "path-exclude=/usr/share/lintian/*",
+    "path-exclude=/usr/share/linda/*",
+)
+# apt in a slim image: no .deb kept after installing, no package caches, no translations.
+SLIM_APT_CONF = (
+    'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
+    '/var/cache/apt/*.bin || true"; };',
+    'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb '
+    '/var/cache/apt/*.bin || true"; };',
+    'Dir::Cache::pkgcache "";',
+    'Dir::Cache::srcpkgcache "";',
+    'Acquire::Languages "none";',
+)
+SLIM_CONFIG_FILES = {
+    "etc/dpkg/dpkg.cfg.d/inception-slim": SLIM_DPKG_EXCLUDES,
+    "etc/apt/apt.conf.d/inception-slim": SLIM_APT_CONF,
+}
+
 
 class RecipeError(ValueError):
     """A recipe that cannot produce an image; the message names the field."""
 
 
-def make_recipe(suite, mirror=DEFAULT_MIRROR, variant="minbase", include=(), changes=(), prune_apt_lists=True):
+def make_recipe(suite, mirror=DEFAULT_MIRROR, variant="minbase", include=(), changes=(), prune_apt_lists=True,
+                slim=False):
     """Return a normalised, validated recipe dict (the content that is hashed).
 
     ``prune_apt_lists`` drops the package lists like Debian's official images do;
-    a VM image keeps them, as an installed system has them.
+    a VM image keeps them, as an installed system has them.  ``slim`` leaves out
+    docs, man pages, locales and apt caches (see SLIM_*), now and for later installs.
     """
     if suite not in KNOWN_SUITES:
         raise RecipeError(
@@ -57,7 +88,7 @@ def make_recipe(suite, mirror=DEFAULT_MIRROR, variant="minbase", include=(), cha
         raise RecipeError(
             "changes may only use %s at import time; got: %s" % (", ".join(IMPORT_INSTRUCTIONS), "; ".join(bad))
         )
-    return {
+    recipe = {
         "format": RECIPE_FORMAT,
         "suite": suite,
         "mirror": mirror.rstrip("/"),
@@ -66,6 +97,9 @@ def make_recipe(suite, mirror=DEFAULT_MIRROR, variant="minbase", include=(), cha
         "changes": list(changes),
         "prune_apt_lists": bool(prune_apt_lists),
     }
+    if slim:  # only when set, so the recipes (and cached images) without it keep their hash
+        recipe["slim"] = {path: list(lines) for path, lines in sorted(SLIM_CONFIG_FILES.items())}
+    return recipe
 
 
 def recipe_hash(recipe):
@@ -135,6 +169,48 @@ def _prune_rootfs(target, prune_apt_lists):
                 os.unlink(full)
 
 
+def _excluded(relpath):
+    """True when dpkg would leave ``relpath`` (relative to /) out under SLIM_DPKG_EXCLUDES."""
+    path = "/" + relpath
+    excluded = False
+    for rule in SLIM_DPKG_EXCLUDES:  # dpkg semantics: the last matching rule wins
+        kind, _, pattern = rule.partition("=")
+        if fnmatch.fnmatchcase(path, pattern):
+            excluded = kind == "path-exclude"
+    return excluded
+
+
+def _slim_rootfs(target, recipe):
+    """Write the slim dpkg/apt configuration and remove what it excludes from the tree."""
+    for relpath, lines in recipe["slim"].items():
+        path = os.path.join(target, relpath)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("# Written by the base_image role: a slim image (see rootfs_image.py).\n")
+            handle.write("\n".join(lines) + "\n")
+        os.chmod(path, 0o644)
+    for top in ("usr/share/doc", "usr/share/man", "usr/share/groff", "usr/share/info", "usr/share/locale",
+                "usr/share/lintian", "usr/share/linda"):
+        for root, dirs, files in os.walk(os.path.join(target, top), topdown=False):
+            for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+                full = os.path.join(root, name)
+                if _excluded(os.path.relpath(full, target)):
+                    os.unlink(full)
+            if root != os.path.join(target, top) and not os.listdir(root):
+                os.rmdir(root)
+    for name in ("pkgcache.bin", "srcpkgcache.bin"):
+        path = os.path.join(target, "var/cache/apt", name)
+        if os.path.isfile(path):
+            os.unlink(path)
+    for sub in ("var/log/apt", "var/log"):
+        directory = os.path.join(target, sub)
+        for name in os.listdir(directory) if os.path.isdir(directory) else ():
+            if name.endswith(".log") or name in ("eipp.log.xz",):
+                full = os.path.join(directory, name)
+                if os.path.isfile(full):
+                    os.unlink(full)
+
+
 def build_rootfs(recipe, workdir=None):
     """Run debootstrap into a fresh temporary directory and return its path."""
     if shutil.which("debootstrap") is None:
@@ -151,6 +227,8 @@ def build_rootfs(recipe, workdir=None):
         shutil.rmtree(target, ignore_errors=True)
         raise RuntimeError("debootstrap failed (%d):\n%s" % (proc.returncode, "\n".join(tail)))
     _prune_rootfs(target, recipe["prune_apt_lists"])
+    if recipe.get("slim"):
+        _slim_rootfs(target, recipe)
     return target
 
 

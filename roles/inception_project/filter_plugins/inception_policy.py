@@ -23,7 +23,7 @@ _secret_policy = _load("secret_policy")
 _inception_rules = _load("inception_rules")
 
 
-def inception_secret_weakness(value, min_length=12):
+def inception_secret_weakness(value, min_length=_secret_policy.MIN_LENGTH):
     """Why ``value`` fails the credential policy ('' when it passes). Never quotes it."""
     if not isinstance(value, str):
         raise AnsibleFilterError("inception_secret_weakness expects a string, got %s" % type(value).__name__)

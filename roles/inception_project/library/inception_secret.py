@@ -74,9 +74,9 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 try:
-    from ansible.module_utils.secret_policy import ALPHABET, SHORTEST, weakness
+    from ansible.module_utils.secret_policy import ALPHABET, MIN_LENGTH, SHORTEST, weakness
 except ImportError:  # pragma: no cover - running outside Ansible
-    from secret_policy import ALPHABET, SHORTEST, weakness  # type: ignore
+    from secret_policy import ALPHABET, MIN_LENGTH, SHORTEST, weakness  # type: ignore
 
 
 def generate(length):
@@ -112,7 +112,7 @@ def main():
             value=dict(type="str", no_log=True),
             name=dict(type="str", default="value"),
             length=dict(type="int", default=24),
-            min_length=dict(type="int", default=12),
+            min_length=dict(type="int", default=MIN_LENGTH),
             owner=dict(type="str", default="root"),
             group=dict(type="str", default="root"),
             mode=dict(type="str", default="0600"),

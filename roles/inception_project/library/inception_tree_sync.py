@@ -127,6 +127,10 @@ class Tree:
 
     def directory(self, rel, mode):
         path = os.path.join(self.dest, rel) if rel != "." else self.dest
+        if rel != "." and os.path.islink(path):
+            # The tree belongs to the login user; as root, never write through a link it made.
+            self.module.fail_json(msg="inception_tree_sync: %s is a symbolic link; remove it (the tree's "
+                                      "directories must be real directories)." % path)
         if os.path.isdir(path):
             if rel != ".":  # dest itself is only set up when this module creates it
                 self._attributes(path, rel, mode)

@@ -11,6 +11,8 @@ import string
 # No quote, backslash, '$' or space in *generated* secrets (they travel through shell,
 # SQL and PHP); user-supplied ones may contain them and are escaped where used.
 ALPHABET = string.ascii_letters + string.digits + "-_.,:+=@%^"
+# Shortest user-supplied secret accepted.
+MIN_LENGTH = 12
 # Shortest secret the policy can be met with: three character classes and at
 # least six distinct characters.
 SHORTEST = 6
