@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure this machine (the controller) has what the tests and the VM harness need:
-# a running Docker engine, debootstrap, shellcheck, python3-venv, an SSH client, gpg, and
-# chromium (the evaluation report's screenshots, taken headless from here). Installs with apt when
+# a running Docker engine, debootstrap, shellcheck, python3-venv, an SSH client, gpg, php-cli
+# (php -l on the Redis drop-in) and chromium (the evaluation report's screenshots, taken
+# headless from here). Installs with apt when
 # missing (needs root), and starts dockerd by hand when there is no systemd.
 set -euo pipefail
 
@@ -13,6 +14,8 @@ python3 -c 'import ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 # The fleet scenario reaches its VMs over SSH; the harness signs its apt repository with gpg.
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v gpg >/dev/null 2>&1 || need+=(gpg)
+# php -l checks the bonus Redis object-cache drop-in (tests/unit/test_bonus.py).
+command -v php >/dev/null 2>&1 || need+=(php-cli)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then

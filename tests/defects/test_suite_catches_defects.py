@@ -24,13 +24,14 @@ import yaml
 SECTION = "Self-check: the suite catches broken stacks"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tests", "evaluation"))
-from stack import Site, mariadb_query, wait_until_healthy  # noqa: E402
+from stack import BONUS, EXPORTERS, Site, mariadb_query, wait_until_healthy  # noqa: E402
 PRISTINE = "/var/tmp/inception-pristine"
 pytestmark = pytest.mark.destructive
 
 # how: "files" (static change only), "up" (make: rebuild + up), "recreate"
 # (compose down + volumes removed, then make). expect: {check: message regex}.
-Defect = namedtuple("Defect", "how expect steps")
+# per_bonus: {check with %s for each bonus container of the stack: message regex}.
+Defect = namedtuple("Defect", "how expect steps per_bonus", defaults=({},))
 
 
 def without_networks(text):
@@ -53,7 +54,14 @@ def with_wordpress_volume_in_srv(text):
     return yaml.safe_dump(compose, sort_keys=False)
 
 
+def with_redis_published(text):
+    compose = yaml.safe_load(text)
+    compose["services"]["redis"]["ports"] = ["6379:6379"]
+    return yaml.safe_dump(compose, sort_keys=False)
+
+
 COMPOSE = "srcs/docker-compose.yml"
+VSFTPD_CONF = "srcs/requirements/bonus/ftp/conf/vsftpd.conf"
 NGINX_CONF = "srcs/requirements/nginx/conf/inception.conf"
 ENTRYPOINT = "srcs/requirements/wordpress/tools/entrypoint.sh"
 
@@ -90,7 +98,21 @@ DEFECTS = {
             "test_project_network_is_listed": r"no network named inception",
             "test_every_service_is_on_the_project_network": r"services not on the inception network",
             "test_project_follows_rule[networks]": r"network"},
-        [("compose", without_networks)]),
+        [("compose", without_networks)],
+        {"test_bonus_container_built_named_healthy_restarting_on_the_network[%s]": r"not on the inception network"}),
+    # Bonus variants (the stack must run the bonus service; skipped otherwise).
+    "redis_published": Defect(
+        "up", {
+            "test_redis_is_capped_lru_and_not_reachable_from_the_vm": r"6379 answers on the VM",
+            "test_only_nginx_and_ftp_publish_ports": r"redis",
+            "test_project_follows_rule[ports]": r"6379"},
+        [("needs", "redis"), ("compose", with_redis_published)]),
+    "ftp_without_tls": Defect(
+        "up", {
+            "test_ftp_plain_text_login_is_refused": r"plain-text FTP login was accepted",
+            "test_ftps_login_lists_the_wordpress_files": r"FTPS login failed",
+            "test_file_uploaded_over_ftps_is_served_by_nginx": r"FTPS upload failed"},
+        [("needs", "ftp"), ("sed", VSFTPD_CONF, r"s/^\(ssl_enable\|force_local_logins_ssl\|force_local_data_ssl\)=YES/\1=NO/")]),
 }
 
 
@@ -122,9 +144,14 @@ class Stack:
         out = mariadb_query(self.host, "UPDATE wp_users SET user_login='%s' WHERE user_login='%s'" % (new, old))
         assert out.rc == 0, out.stderr
 
+    def services(self):
+        return self.sh("docker compose -f %s config --services" % COMPOSE).split()
+
     def apply(self, steps):
         for step in steps:
             kind = step[0]
+            if kind == "needs":
+                continue
             if kind == "sed":
                 self.sh("sed -i '%s' %s" % (step[2], step[1]))
             elif kind == "sh":
@@ -139,7 +166,7 @@ class Stack:
 
     def make(self):
         self.sh("make")
-        states = wait_until_healthy(self.host, self.site)
+        states = wait_until_healthy(self.host, self.site, self.services())
         assert all(state == ("running", "healthy") for state in states.values()), \
             "the stack is not healthy after make: %s" % states
 
@@ -180,6 +207,9 @@ def test_suite_passes_on_the_intact_stack(host, stack, tmp_path):
 @pytest.mark.parametrize("defect", sorted(DEFECTS))
 def test_suite_fails_with_the_right_checks(host, stack, tmp_path, defect):
     spec = DEFECTS[defect]
+    missing = [step[1] for step in spec.steps if step[0] == "needs" and step[1] not in stack.services()]
+    if missing:
+        pytest.skip("bonus service %s is not in this stack (inception_bonus)" % ", ".join(missing))
     if spec.how == "recreate":
         stack.down()
     try:
@@ -195,6 +225,9 @@ def test_suite_fails_with_the_right_checks(host, stack, tmp_path, defect):
             stack.rename_admin("admin42", stack.admin_before)
         if spec.how != "files":
             stack.make()
-    assert sorted(failures) == sorted(spec.expect), "checks failing for %s" % defect
-    wrong = {check: failures[check] for check, pattern in spec.expect.items() if not re.search(pattern, failures[check])}
+    expect = dict(spec.expect)
+    for service in set(stack.services()) & set(BONUS + EXPORTERS):
+        expect.update({check % service: pattern for check, pattern in spec.per_bonus.items()})
+    assert sorted(failures) == sorted(expect), "checks failing for %s" % defect
+    wrong = {check: failures[check] for check, pattern in expect.items() if not re.search(pattern, failures[check])}
     assert not wrong, "unexpected messages: %s" % wrong

@@ -20,7 +20,7 @@ import pytest
 
 from chromium import Chromium, Tunnel, curl_jar_cookies, reach, tls_page
 from discover import COMPOSE_FILES, Discovery, HostTree, project_from_compose_ls
-from report import Report
+from report import Report, _scale_order
 from stack import Browser, Site, cannot_decide, mariadb_query
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -63,9 +63,11 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     # Checks that change the stack run after everything that only looks; tests from
     # elsewhere in the same session (Molecule adds tests/defects) come after the suite.
+    # Within each, the scale's order (test_10_bonus.py sorts before test_1_* by name).
     here = os.path.dirname(os.path.realpath(__file__))
     items.sort(key=lambda item: (os.path.dirname(os.path.realpath(str(item.path))) != here,
-                                 any(m in item.keywords for m in OPT_IN)))
+                                 any(m in item.keywords for m in OPT_IN),
+                                 _scale_order(getattr(item.module, "SECTION", "")) if item.module else (999, "")))
     for marker, (flag, what) in OPT_IN.items():
         if config.getoption(flag):
             continue

@@ -216,3 +216,32 @@ class Browser:
             return response.status, json.loads(response.body)
         except ValueError:
             raise AssertionError("%s answered HTTP %d, not JSON: %s" % (route, response.status, response.body[:200]))
+
+
+# ---------------------------------------------------------------------- bonus services
+BONUS = ("redis", "ftp", "website", "adminer", "monitoring")
+# Containers the monitoring bonus adds next to Prometheus (redis-exporter only with redis).
+EXPORTERS = ("node-exporter", "nginx-exporter", "mysqld-exporter", "redis-exporter")
+# Bonus services nginx serves on the HTTPS port, at <name>.<domain>.
+BONUS_WEB = ("website", "adminer", "monitoring")
+
+
+def compose_services(host, site):
+    """The services of the stack's compose file (what the stack is meant to run)."""
+    with host.sudo():
+        out = host.run("%s config --services" % site.compose)
+    if out.rc != 0:
+        raise AssertionError("docker compose config failed: %s" % out.stderr.strip()[-500:])
+    return out.stdout.split()
+
+
+def bonus_url(site, name, path=""):
+    port = "" if site.https_port == 443 else ":%d" % site.https_port
+    return "https://%s.%s%s/%s" % (name, site.domain, port, path.lstrip("/"))
+
+
+def curl_with_secret(user, password_file, argv):
+    """A shell command: curl with user:password from a file on the VM, given on stdin
+    (curl -K -), never on a command line."""
+    return ("printf 'user = \"%s:%%s\"\\n' \"$(sed 's/[\\\\\"]/\\\\&/g' %s | tr -d '\\n')\" | curl -K - %s"
+            % (user, shlex.quote(password_file), " ".join(shlex.quote(a) for a in argv)))

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from stack import SERVICES, fetch, wait_for_page, wait_until_healthy
+from stack import BONUS, SERVICES, bonus_url, compose_services, curl_with_secret, fetch, wait_for_page, wait_until_healthy
 
 SECTION = "9. Persistence"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -32,14 +32,58 @@ def set_tagline(sql, host, site):
     """A marker in the site's tagline, shown on every page."""
     marker = "persist-%s" % uuid.uuid4().hex[:8]
     assert sql("UPDATE wp_options SET option_value='%s' WHERE option_name='blogdescription'" % marker).rc == 0
+    if "redis" in compose_services(host, site):  # a write behind WordPress's back: drop its object cache
+        host.run("docker exec redis sh -c 'REDISCLI_AUTH=$(cat /run/secrets/redis_password) redis-cli flushall'")
     assert marker in wait_for_page(host, site.url, marker, timeout=60)
     return marker
 
 
+def all_healthy(host, site, timeout=300):
+    """Every service of the compose file (bonus ones included) running and healthy."""
+    return wait_until_healthy(host, site, compose_services(host, site), timeout=timeout)
+
+
+def bonus_markers(host, site):
+    """Data the bonus services keep, set before a reboot or a wipe: a file uploaded over
+    FTPS (in the WordPress volume) and the time Prometheus has samples for."""
+    services = compose_services(host, site)
+    marker = {}
+    if "ftp" in services:
+        name = "persist-%s.txt" % uuid.uuid4().hex[:8]
+        host.run("printf %%s %s > /tmp/%s", name, name)
+        with host.sudo():
+            user = host.check_output("sed -n 's/^FTP_USER=//p' %s/srcs/.env", site.project)
+            up = host.run(curl_with_secret(user, site.secret_file("ftp_password"), [
+                "-sS", "--ssl-reqd", "-k", "--ftp-create-dirs", "-T", "/tmp/" + name,
+                "ftp://127.0.0.1/wp-content/uploads/inception-ftp/" + name]))
+        assert up.rc == 0, "FTPS upload before the change failed: %s" % up.stderr
+        marker["ftp"] = name
+    if "monitoring" in services:
+        marker["monitoring"] = time.time() - 5
+    return marker
+
+
+def check_bonus_markers(host, site, marker):
+    if "ftp" in marker:
+        url = site.url + "wp-content/uploads/inception-ftp/" + marker["ftp"]
+        assert fetch(host, url).stdout == marker["ftp"], "the file uploaded over FTPS is gone"
+    if "monitoring" in marker:
+        with host.sudo():
+            out = host.run(curl_with_secret("monitoring", site.secret_file("monitoring_password"), [
+                "-ksS", bonus_url(site, "monitoring", "api/v1/query?query=up&time=%.0f" % marker["monitoring"])]))
+        assert '"result":[{' in out.stdout.replace(" ", ""), "Prometheus lost its samples from before: %s" % out.stdout[:200]
+    for name in ("website", "adminer"):
+        if name in compose_services(host, site):
+            assert host.run("curl -ksS -o /dev/null -w '%%{http_code}' %s", bonus_url(site, name)).stdout == "200", \
+                "%s does not answer over HTTPS" % name
+
+
 @pytest.mark.destructive
 @pytest.mark.by_hand("sudo kill -KILL $(docker inspect -f '{{.State.Pid}}' {service}); watch docker ps")
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", SERVICES + BONUS)
 def test_killed_main_process_comes_back_healthy(host, site, service, figure):
+    if service not in compose_services(host, site):
+        pytest.skip("bonus service %s is not in the stack's compose file (inception_bonus)" % service)
     pid, health, restarts = state(host, service)
     assert health == "healthy" and pid > 0, "%s is %s before the crash" % (service, health)
     start = time.time()
@@ -93,6 +137,7 @@ def test_https_port_changes_through_the_role_variable_and_back(host, site, figur
 @pytest.mark.by_hand("sudo systemctl reboot; then: {compose} up -d && curl -ks {url}")
 def test_reboot_then_compose_up_keeps_the_content(host, site, sql, figure):
     tagline = set_tagline(sql, host, site)
+    marker = bonus_markers(host, site)
     with host.sudo():
         host.run("touch /run/inception-before-reboot")
         start = time.time()
@@ -109,10 +154,11 @@ def test_reboot_then_compose_up_keeps_the_content(host, site, sql, figure):
     with host.sudo():
         up = host.run("%s up -d" % site.compose)
     assert up.rc == 0, up.stderr[-1000:]
-    states = wait_until_healthy(host, site)
+    states = all_healthy(host, site)
     figure("Reboot to healthy stack (s)", "%.0f" % (time.time() - start))
     assert all(s == ("running", "healthy") for s in states.values()), states
     assert tagline in wait_for_page(host, site.url, tagline, timeout=120), "the tagline set before the reboot is gone"
+    check_bonus_markers(host, site, marker)
 
 
 @pytest.mark.destructive
@@ -120,6 +166,7 @@ def test_reboot_then_compose_up_keeps_the_content(host, site, sql, figure):
                      "docker volume rm $(docker volume ls -q); docker network rm $(docker network ls -q)'; sudo make -C {project}")
 def test_clean_slate_then_make_brings_the_site_back_with_its_content(host, site, sql, figure):
     tagline = set_tagline(sql, host, site)
+    marker = bonus_markers(host, site)
     with host.sudo():
         host.run(WIPE)
         assert host.check_output("docker ps -qa") == "", "containers left after the wipe"
@@ -132,3 +179,6 @@ def test_clean_slate_then_make_brings_the_site_back_with_its_content(host, site,
     assert tagline in page, "the content from before the wipe is gone"
     assert site.title in page
     assert int(sql("SELECT COUNT(*) FROM wp_users").stdout.strip()) >= 2
+    states = all_healthy(host, site)
+    assert all(s == ("running", "healthy") for s in states.values()), states
+    check_bonus_markers(host, site, marker)

@@ -1,5 +1,6 @@
 """inception_tree: the project tree rendered on the controller and written in one remote call."""
 
+import hashlib
 import json
 import os
 import stat
@@ -129,14 +130,23 @@ def test_diff_shows_the_change_and_repairs_modes(tree):
 
 
 def test_context_hash_matches_the_shell_pipeline(rendered_project):
-    """org.inception.context = find CTX/ -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16."""
+    """org.inception.context = find CTX/ -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16,
+    run in the context's parent (srcs/requirements or srcs/requirements/bonus); wordpress with the
+    redis bonus also takes the drop-in from the redis context: sha256 of both hashes, cut to 16."""
     compose = yaml.safe_load((rendered_project / "srcs" / "docker-compose.yml").read_text())
-    for service, spec in compose["services"].items():
+
+    def shell_hash(context):
+        path = rendered_project / "srcs" / context
         proc = subprocess.run(
-            ["bash", "-c", 'set -o pipefail; find "$1/" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16', "-", service],
-            cwd=rendered_project / "srcs" / "requirements", capture_output=True, text=True, check=True,
+            ["bash", "-c", 'set -o pipefail; find "$1/" -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16', "-", path.name],
+            cwd=path.parent, capture_output=True, text=True, check=True,
         )
-        assert spec["build"]["labels"]["org.inception.context"] == proc.stdout.strip(), service
+        return proc.stdout.strip()
+    for service, spec in compose["services"].items():
+        expected = shell_hash(spec["build"]["context"])
+        for extra in (spec["build"].get("additional_contexts") or {}).values():
+            expected = hashlib.sha256((expected + shell_hash(extra)).encode()).hexdigest()[:16]
+        assert spec["build"]["labels"]["org.inception.context"] == expected, service
 
 
 def sync(dest, files, check=False, **kw):

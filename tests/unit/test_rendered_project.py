@@ -11,6 +11,10 @@ import yaml
 
 BIN = os.path.dirname(sys.executable)
 SERVICES = ("nginx", "wordpress", "mariadb")
+# The fixture renders the role's defaults: every bonus service (tests/unit/test_bonus.py
+# covers inception_bonus: []).
+BONUS_DOCKERFILES = ("redis/Dockerfile", "ftp/Dockerfile", "website/Dockerfile", "adminer/Dockerfile",
+                     "monitoring/Dockerfile", "monitoring/exporter.Dockerfile")
 # DL3008: packages come unpinned from Debian's stable suite, which only takes security fixes.
 HADOLINT_IGNORE = ["DL3008"]
 
@@ -25,6 +29,14 @@ def tool(name):
 def test_dockerfile_passes_hadolint(rendered_project, service):
     dockerfile = rendered_project / "srcs" / "requirements" / service / "Dockerfile"
     args = [tool("hadolint")] + sum((["--ignore", rule] for rule in HADOLINT_IGNORE), []) + [str(dockerfile)]
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("dockerfile", BONUS_DOCKERFILES)
+def test_bonus_dockerfile_passes_hadolint(rendered_project, dockerfile):
+    path = rendered_project / "srcs" / "requirements" / "bonus" / dockerfile
+    args = [tool("hadolint")] + sum((["--ignore", rule] for rule in HADOLINT_IGNORE), []) + [str(path)]
     proc = subprocess.run(args, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -59,9 +71,10 @@ def test_readme_first_line_is_italic_with_login(rendered_project):
 
 def test_compose_declares_secrets_volumes_network(rendered_project):
     compose = yaml.safe_load((rendered_project / "srcs" / "docker-compose.yml").read_text())
-    assert set(compose["services"]) == set(SERVICES)
+    assert set(SERVICES) <= set(compose["services"])
     assert set(compose["secrets"]) == {"db_root_password", "db_password", "wp_admin_password", "wp_user_password",
-                                       "tls_certificate", "tls_key"}
+                                       "tls_certificate", "tls_key", "redis_password", "ftp_password",
+                                       "monitoring_auth", "db_exporter_password"}
     assert compose["networks"]["inception"]["driver"] == "bridge"
     for name in ("wordpress", "mariadb"):
         assert compose["volumes"][name]["driver_opts"]["device"] == "${DATA_DIR}/%s" % name
@@ -83,7 +96,7 @@ def test_secret_files_are_private_and_gitignored(rendered_project):
 
 def test_no_secret_value_outside_secrets(rendered_project):
     values = [p.read_text().strip() for p in (rendered_project / "secrets").glob("*_password.txt")]
-    assert len(values) == 4
+    assert len(values) == 8  # 4 mandatory, 4 bonus
     for path in rendered_project.rglob("*"):
         if path.is_file() and "secrets" not in path.parts:
             text = path.read_text(errors="replace")

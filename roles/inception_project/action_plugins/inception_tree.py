@@ -47,7 +47,8 @@ ARGUMENT_SPEC = dict(
     owner=dict(type="str"),
     group=dict(type="str"),
     renames=dict(type="dict", default={}),
-    contexts=dict(type="str"),
+    contexts=dict(type="list", elements="str", default=[]),
+    skip=dict(type="list", elements="str", default=[]),
     hash_var=dict(type="str", default="inception_project_context_hash"),
 )
 
@@ -76,12 +77,21 @@ def context_hash(name, files):
     return hashlib.sha256(listing.encode("utf-8")).hexdigest()[:16]
 
 
-def scan(root, renames):
-    """Walk the template directory: (directories, [(source path, destination path)]), sorted."""
+def skipped(rel, skip):
+    """True when template path ``rel`` is, or is under, one of the ``skip`` paths."""
+    return any(rel == path.strip("/") or rel.startswith(path.strip("/") + "/") for path in skip)
+
+
+def scan(root, renames, skip=()):
+    """Walk the template directory: (directories, [(source path, destination path)]), sorted;
+    what ``skip`` names (paths relative to ``root``) is left out."""
     directories, files = [], []
     for current, dirnames, filenames in os.walk(root):
         dirnames.sort()
         rel = os.path.relpath(current, root)
+        if rel != "." and skipped(rel, skip):
+            dirnames[:] = []
+            continue
         if rel != ".":
             directories.append(rel)
         for name in sorted(filenames):
@@ -91,11 +101,15 @@ def scan(root, renames):
 
 
 def split_contexts(files, contexts):
-    """Map each build context (first directory under ``contexts``) to its files; the rest apart."""
-    prefix = contexts.strip("/") + "/" if contexts else None
+    """Map each build context (first directory under one of ``contexts``, the longest that
+    matches: srcs/requirements and srcs/requirements/bonus) to its files; the rest apart."""
+    if isinstance(contexts, str):
+        contexts = [contexts] if contexts else []
+    prefixes = sorted((c.strip("/") + "/" for c in contexts if c), key=len, reverse=True)
     grouped, others = {}, []
     for source, target in files:
-        rest = target[len(prefix):] if prefix and target.startswith(prefix) else None
+        prefix = next((p for p in prefixes if target.startswith(p)), None)
+        rest = target[len(prefix):] if prefix else None
         if rest and "/" in rest:
             name, inner = rest.split("/", 1)
             grouped.setdefault(name, []).append((source, target, inner))
@@ -141,7 +155,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("inception_tree: src %s is not a directory." % args["src"])
 
         dest = args["dest"]
-        directories, files = scan(root, args["renames"])
+        directories, files = scan(root, args["renames"], args["skip"])
         grouped, others = split_contexts(files, args["contexts"])
 
         rendered, hashes = [], {}

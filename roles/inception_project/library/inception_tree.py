@@ -46,8 +46,18 @@ options:
     type: dict
     default: {}
   contexts:
-    description: Path, relative to I(dest), whose subdirectories are build contexts.
-    type: str
+    description:
+      - Paths, relative to I(dest), whose subdirectories are build contexts. A file belongs
+        to the longest one that contains it, so C(srcs/requirements/bonus) under
+        C(srcs/requirements) holds contexts of its own.
+    type: list
+    elements: str
+    default: []
+  skip:
+    description: Template paths (relative to I(src), files or directories) left out of the tree.
+    type: list
+    elements: str
+    default: []
   hash_var:
     description: Name of the variable holding the contexts' hashes in the other templates.
     type: str

@@ -99,9 +99,12 @@ DAEMON = re.compile(r"^\s*(\S*/)?(php-?fpm[\d.]*|nginx|mysqld|mariadbd|mysqld_sa
                     r"redis-server|vsftpd|proftpd|pure-ftpd|httpd|apache2|node|npm|python3?|gunicorn|"
                     r"php\s+-S|cadvisor|prometheus|grafana-server)\b")
 HTTP_PORTS = {"80", "8080", "8000", "8008", "8888"}
+# Database and cache ports (MariaDB/MySQL, PostgreSQL, Redis, Memcached, MongoDB): bonus
+# services may publish e.g. FTP, never these.
+BACKEND_PORTS = {"3306", "5432", "6379", "11211", "27017"}
 
 # Credential names: *PASS*, *PASSWORD*, *PWD*, *SECRET*, *TOKEN*, *_PW, DB_ROOT...
-CREDENTIAL_WORD = re.compile(r"PASS|PWD|SECRET|TOKEN|PRIVATE_?KEY|API_?KEY|CREDENTIAL", re.I)
+CREDENTIAL_WORD = re.compile(r"PASS(?!IVE)|PWD|SECRET|TOKEN|PRIVATE_?KEY|API_?KEY|CREDENTIAL", re.I)
 CREDENTIAL_SEGMENT = re.compile(r"(^|_)PW(_|$)", re.I)
 ROOT_CREDENTIAL = re.compile(r"^(DB|MYSQL|MARIADB|SQL)_ROOT$", re.I)
 # Names that point at a credential rather than hold one.
@@ -1048,6 +1051,9 @@ class Linter:
         elif target in HTTP_PORTS or published in HTTP_PORTS:
             self.add(path, line, "ports",
                      "service '%s' publishes plain-HTTP port %s: serve it through nginx on 443" % (name, port))
+        elif target in BACKEND_PORTS or published in BACKEND_PORTS:
+            self.add(path, line, "ports",
+                     "service '%s' publishes database/cache port %s: keep it on the compose network" % (name, port))
 
     def check_service_volumes(self, path, line, name, volumes):
         if not volumes:
