@@ -27,27 +27,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, "tests", "evaluation"))
 from stack import Browser, Site, env_value, fetch, wait_for_page  # noqa: E402
 
+from ansible_run import BIN, ansible, playbook  # noqa: E402
+
 SECTION = "Fleet: SSH as a sudo user, failure policy, backup and restore"
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-BIN = os.path.dirname(sys.executable)
 # A real PNG (1x1, one red pixel): the upload must come back byte for byte.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
     "0000000c4944415408d763f8cfc000000301010018dd8db40000000049454e44ae426082")
-
-
-def ansible(tool, *args, inventory=None):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    command = [os.path.join(BIN, tool)] + (["-i", inventory] if inventory else []) + list(args)
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-    return done.returncode, done.stdout + done.stderr
-
-
-def playbook(inventory, path, *extra):
-    rc, out = ansible("ansible-playbook", os.path.join(REPO, path), *extra, inventory=inventory)
-    recap = {m.group(1): dict(ok=int(m.group(2)), changed=int(m.group(3)), unreachable=int(m.group(4)), failed=int(m.group(5)))
-             for m in RECAP.finditer(out)}
-    return rc, out, recap
 
 
 @pytest.fixture(scope="module")
