@@ -170,9 +170,9 @@ def repackage(source_deb, new_name, out_dir, work, extra_files=()):
     run(["dpkg-deb", "-R", source_deb, tree])
     control = os.path.join(tree, "DEBIAN", "control")
     with open(control) as handle:
-        text = handle.read()
+        rewritten = rewrite_control(handle.read(), new_name)
     with open(control, "w") as handle:
-        handle.write(rewrite_control(text, new_name))
+        handle.write(rewritten)
     for source, target in extra_files:
         destination = os.path.join(tree, target.lstrip("/"))
         os.makedirs(os.path.dirname(destination), exist_ok=True)
@@ -180,7 +180,7 @@ def repackage(source_deb, new_name, out_dir, work, extra_files=()):
         md5sums = os.path.join(tree, "DEBIAN", "md5sums")
         with open(destination, "rb") as data, open(md5sums, "a") as sums:
             sums.write("%s  %s\n" % (hashlib.md5(data.read()).hexdigest(), target.lstrip("/")))
-    fields = dict(line.split(": ", 1) for line in rewrite_control(text, new_name).splitlines() if ": " in line)
+    fields = dict(line.split(": ", 1) for line in rewritten.splitlines() if ": " in line)
     target = os.path.join(out_dir, "%s_%s_%s.deb" % (new_name, fields["Version"].split(":")[-1], fields["Architecture"]))
     run(["dpkg-deb", "-Zgzip", "-z1", "--root-owner-group", "-b", tree, target])
     shutil.rmtree(tree)
