@@ -32,11 +32,11 @@ options:
     elements: dict
     default: []
     suboptions:
-      path:
+      path: &tree_sync_path
         description: Path relative to I(dest).
         type: str
         required: true
-      mode:
+      mode: &tree_sync_mode
         description: Octal mode, as a string.
         type: str
         required: true
@@ -46,18 +46,12 @@ options:
     elements: dict
     default: []
     suboptions:
-      path:
-        description: Path relative to I(dest).
-        type: str
-        required: true
+      path: *tree_sync_path
       content:
         description: The whole content of the file (UTF-8 text).
         type: str
         required: true
-      mode:
-        description: Octal mode, as a string.
-        type: str
-        required: true
+      mode: *tree_sync_mode
 author: inception maintainers
 """
 
