@@ -156,3 +156,25 @@ def test_images_are_slim(rendered_project, service):
     for line in whole.split("apt-get install")[1:]:
         assert line.startswith(" -y --no-install-recommends"), line[:60]
     assert whole.count("rm -rf /var/lib/apt/lists/*") == whole.count("apt-get update")
+
+
+def test_every_php_file_passes_php_lint(rendered_project):
+    sources = sorted(rendered_project.rglob("*.php"))
+    assert {p.name for p in sources} >= {"wp-setup.php", "db.php", "object-cache.php"}, sources
+    for source in sources:
+        proc = subprocess.run([tool("php"), "-l", str(source)], capture_output=True, text=True)
+        assert proc.returncode == 0, "%s: %s" % (source, proc.stdout + proc.stderr)
+
+
+def test_database_settings_match_what_wpdb_would_ask_for(rendered_project):
+    """wpdb's per-request SET NAMES / sql_mode round trips are spared only because MariaDB
+    already gives each connection utf8mb4 and an empty sql_mode: the three go together."""
+    requirements = rendered_project / "srcs" / "requirements"
+    cnf = (requirements / "mariadb" / "conf" / "60-inception.cnf").read_text()
+    assert "character-set-server = utf8mb4" in cnf and "character-set-client-handshake = OFF" in cnf
+    assert 'sql_mode = ""' in cnf
+    assert "define('DB_CHARSET', '');" in (requirements / "wordpress" / "tools" / "wp-setup.php").read_text()
+    drop_in = (requirements / "wordpress" / "tools" / "db.php").read_text()
+    assert "class Inception_DB extends wpdb" in drop_in and "$wpdb = new Inception_DB(" in drop_in
+    assert "tools/db.php" in (requirements / "wordpress" / "Dockerfile").read_text()
+    assert '"$WP_DIR/wp-content/db.php"' in (requirements / "wordpress" / "tools" / "entrypoint.sh").read_text()
