@@ -60,8 +60,12 @@ vm-images: setup
 	$(PY) tools/vm/vm_image.py trixie
 	$(PY) tools/vm/vm_image.py bookworm
 
+# The apt cache on this machine, if one answers (tools/vm/apt_proxy.py; CI starts one):
+# every scenario's VMs and image builds fetch through it (inception_apt_proxy).
 molecule: setup vm-images
-	@set -e; for s in $(SCENARIOS); do \
+	@set -e; export INCEPTION_APT_PROXY="$${INCEPTION_APT_PROXY-$$($(PY) tools/vm/apt_proxy.py)}"; \
+	echo "== apt cache: $${INCEPTION_APT_PROXY:-none}"; \
+	for s in $(SCENARIOS); do \
 	  echo "== molecule test -s $$s"; \
 	  PATH="$(abspath $(BIN)):$$PATH" $(BIN)/molecule test -s $$s; \
 	done

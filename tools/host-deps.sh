@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure this machine (the controller) has what the tests and the VM harness need:
+# Make sure this machine (the controller) has what the tests and the VM harness need
+# (and, under CI or with APT_CACHE=yes, an apt cache for the VMs: apt-cacher-ng on port 3142):
 # a running Docker engine, debootstrap, shellcheck, python3-venv, an SSH client, gpg, php-cli
 # (php -l on the Redis drop-in) and chromium (the evaluation report's screenshots, taken
 # headless from here). Installs with apt when
@@ -17,6 +18,10 @@ command -v gpg >/dev/null 2>&1 || need+=(gpg)
 # php -l checks the bonus Redis object-cache drop-in (tests/unit/test_bonus.py).
 command -v php >/dev/null 2>&1 || need+=(php-cli)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# CI (or APT_CACHE=yes): the apt cache started below.
+apt_cache=""
+if [ "${CI:-}" = true ] || [ "${APT_CACHE:-}" = yes ]; then apt_cache=yes; fi
+[ -z "$apt_cache" ] || [ -x /usr/sbin/apt-cacher-ng ] || need+=(apt-cacher-ng)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -42,5 +47,28 @@ if ! docker info >/dev/null 2>&1; then
   fi
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { echo "host-deps: dockerd did not come up, see /var/log/dockerd.log" >&2; exit 1; }
+fi
+# CI (or APT_CACHE=yes): Debian's apt-cacher-ng on this machine, so that the VMs' apt and
+# the image builds inside them fetch each package once per run (tools/vm/apt_proxy.py
+# gives its address; the roles take it as inception_apt_proxy).
+if [ -n "$apt_cache" ]; then
+  # Fetch from the mirror the VMs name (the package's default backend is ftp.debian.org);
+  # a backend list someone already wrote is kept.
+  backends=/etc/apt-cacher-ng/backends_debian
+  if [ ! -s "$backends" ]; then
+    echo "${DEBIAN_MIRROR:-http://deb.debian.org/debian}/" > "$backends"
+    if (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null; then
+      if [ -d /run/systemd/system ]; then systemctl restart apt-cacher-ng; else /etc/init.d/apt-cacher-ng restart >/dev/null; fi
+    fi
+  fi
+  if ! (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null; then
+    if [ -d /run/systemd/system ]; then
+      systemctl start apt-cacher-ng
+    else
+      /etc/init.d/apt-cacher-ng start >/dev/null
+    fi
+    for _ in $(seq 1 20); do (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null && break; sleep 0.5; done
+  fi
+  (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null || { echo "host-deps: apt-cacher-ng did not start on port 3142" >&2; exit 1; }
 fi
 echo "host-deps: docker $(docker version --format '{{.Server.Version}}'), $(debootstrap --version), $(chromium --version 2>/dev/null | head -n 1)"

@@ -155,3 +155,22 @@ def test_secret_with_too_few_distinct_characters_is_refused_in_preflight(run_val
     assert "inception_project_secrets.wp_user_password is too weak" in out
     assert "distinct characters" in out
     assert value not in out
+
+
+@pytest.mark.parametrize("proxy", ["", "http://192.0.2.2:3142", "http://apt-cache.lan:3142/"])
+def test_apt_proxy_empty_or_http_host_port_passes(run_validate, proxy):
+    rc, out = run_validate({"inception_apt_proxy": proxy})
+    assert rc == 0, out
+
+
+@pytest.mark.parametrize(
+    "proxy",
+    ["192.0.2.2:3142", "https://192.0.2.2:3142", "http://192.0.2.2", "http://u:p@cache:3142",
+     "http://cache:3142/debian", "http://cache:3142 ; rm -rf /", ["http://cache:3142"]],
+    ids=["no-scheme", "https", "no-port", "credentials", "path", "shell", "list"],
+)
+def test_bad_apt_proxy_is_refused_naming_the_variable(run_validate, proxy):
+    rc, out = run_validate({"inception_apt_proxy": proxy})
+    assert rc != 0
+    assert "inception_apt_proxy must be empty" in out
+    assert "http://192.0.2.2:3142" in out
