@@ -151,10 +151,12 @@ def test_redis_is_capped_lru_and_not_reachable_from_the_vm(host, needs):
 
 def test_warm_front_page_makes_far_fewer_database_queries(host, site, needs, figure):
     needs("redis")
-    """Questions counts every command from every client, including the two that no object
-    cache can save, wpdb's USE on every connection and its Quit (the stack's MariaDB and
-    wp-content/db.php spare the SET NAMES and sql_mode round trips); the reads the cache
-    is for are the SELECTs. Both must fall by 90 % or more."""
+    """The reads the cache is for are the SELECTs: they must fall by 90 % or more.
+    Questions counts every command from every client, including those no object cache can
+    save: wpdb's USE and Quit on every connection, and, with stock wpdb, SET NAMES twice and
+    the sql_mode read and write. A stack with this project's wp-content/db.php and MariaDB
+    settings spares the latter, so there Questions must fall by 90 % too; elsewhere it is a
+    figure."""
     # A query string passes any page cache in nginx: PHP runs every time.
     cold, warm = [], []
     for _ in range(3):
@@ -179,8 +181,10 @@ def test_warm_front_page_makes_far_fewer_database_queries(host, site, needs, fig
     assert cold_selects > 0, "a cold front page made no query: is the object cache measured at all?"
     assert fewer(cold_selects, warm_selects) >= 90, "a warm front page still makes %d SELECTs (cold %d)" % (
         warm_selects, cold_selects)
-    assert fewer(cold_questions, warm_questions) >= 90, "a warm front page still costs %d Questions (cold %d)" % (
-        warm_questions, cold_questions)
+    ours = host.run("docker exec wordpress grep -qs Inception_DB /var/www/html/wp-content/db.php").rc == 0
+    if ours:
+        assert fewer(cold_questions, warm_questions) >= 90, "a warm front page still costs %d Questions (cold %d)" % (
+            warm_questions, cold_questions)
 
 
 def test_object_cache_drop_in_is_ours_and_valid_php(host, needs):

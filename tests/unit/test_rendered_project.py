@@ -1,6 +1,7 @@
 """The rendered Inception tree: linted by hadolint and shellcheck, documented, secrets kept apart."""
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -168,11 +169,16 @@ def test_every_php_file_passes_php_lint(rendered_project):
 
 def test_database_settings_match_what_wpdb_would_ask_for(rendered_project):
     """wpdb's per-request SET NAMES / sql_mode round trips are spared only because MariaDB
-    already gives each connection utf8mb4 and an empty sql_mode: the three go together."""
+    already gives each connection utf8mb4 and a sql_mode without the modes wpdb refuses:
+    the three go together."""
     requirements = rendered_project / "srcs" / "requirements"
     cnf = (requirements / "mariadb" / "conf" / "60-inception.cnf").read_text()
     assert "character-set-server = utf8mb4" in cnf and "character-set-client-handshake = OFF" in cnf
-    assert 'sql_mode = ""' in cnf
+    modes = re.search(r'^sql_mode = "([A-Z_,]*)"$', cnf, re.M).group(1).split(",")
+    # wpdb's $incompatible_modes; NO_AUTO_CREATE_USER stays (a GRANT creates no user).
+    assert not set(modes) & {"NO_ZERO_DATE", "ONLY_FULL_GROUP_BY", "STRICT_TRANS_TABLES", "STRICT_ALL_TABLES",
+                             "TRADITIONAL", "ANSI"}, modes
+    assert "NO_AUTO_CREATE_USER" in modes and "NO_ENGINE_SUBSTITUTION" in modes, modes
     assert "define('DB_CHARSET', '');" in (requirements / "wordpress" / "tools" / "wp-setup.php").read_text()
     drop_in = (requirements / "wordpress" / "tools" / "db.php").read_text()
     assert "class Inception_DB extends wpdb" in drop_in and "$wpdb = new Inception_DB(" in drop_in
