@@ -166,8 +166,10 @@ def test_apt_proxy_empty_or_http_host_port_passes(run_validate, proxy):
 @pytest.mark.parametrize(
     "proxy",
     ["192.0.2.2:3142", "https://192.0.2.2:3142", "http://192.0.2.2", "http://u:p@cache:3142",
-     "http://cache:3142/debian", "http://cache:3142 ; rm -rf /", ["http://cache:3142"]],
-    ids=["no-scheme", "https", "no-port", "credentials", "path", "shell", "list"],
+     "http://cache:3142/debian", "http://cache:3142 ; rm -rf /", ["http://cache:3142"],
+     "http://127.0.0.1:3142", "http://localhost:3142", "http://cache:0", "http://cache:99999", "http://cache:3142\n"],
+    ids=["no-scheme", "https", "no-port", "credentials", "path", "shell", "list", "loopback", "localhost",
+         "port-0", "port-too-big", "newline"],
 )
 def test_bad_apt_proxy_is_refused_naming_the_variable(run_validate, proxy):
     rc, out = run_validate({"inception_apt_proxy": proxy})
