@@ -55,18 +55,24 @@ if [ -n "$apt_cache" ]; then
   # Fetch from the mirror the VMs name (the package's default backend is ftp.debian.org);
   # a backend list someone already wrote is kept.
   backends=/etc/apt-cacher-ng/backends_debian
-  if [ ! -s "$backends" ]; then
+  if [ ! -s "$backends" ] && [ "$(id -u)" -eq 0 ]; then
     echo "${DEBIAN_MIRROR:-http://deb.debian.org/debian}/" > "$backends"
     if (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null; then
       if [ -d /run/systemd/system ]; then systemctl restart apt-cacher-ng; else /etc/init.d/apt-cacher-ng restart >/dev/null; fi
     fi
   fi
   if ! (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "host-deps: apt-cacher-ng is not running; start it (sudo systemctl start apt-cacher-ng)" >&2
+      exit 1
+    fi
     if [ -d /run/systemd/system ]; then
       systemctl start apt-cacher-ng
     else
       /etc/init.d/apt-cacher-ng start >/dev/null
     fi
+    # .ci/run stops what it started.
+    touch /run/inception-apt-cacher-ng.started
     for _ in $(seq 1 20); do (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null && break; sleep 0.5; done
   fi
   (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null || { echo "host-deps: apt-cacher-ng did not start on port 3142" >&2; exit 1; }
