@@ -4,7 +4,9 @@ VENV       ?= .venv
 PY         := $(VENV)/bin/python
 BIN        := $(VENV)/bin
 INVENTORY  ?= inventory/hosts.yml
-SCENARIOS  ?= vm_host docker_engine default fleet
+# vm_host and docker_engine's checks run in fleet, on its fresh VMs; each still runs alone
+# (make molecule SCENARIOS=vm_host) when working on that role.
+SCENARIOS  ?= default fleet
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 

@@ -1,11 +1,23 @@
 """The docker_engine role on a fresh Debian 12 VM, through Docker's repository (the
-harness's imitation of it, served on the VM's loopback; see molecule.yml)."""
+harness's imitation of it, served on the VM's loopback; see molecule.yml): Molecule
+`docker_engine` on its own, and the `fleet` scenario's Debian 12 VM (where `make molecule`
+runs them, to boot fewer VMs; DOCKER_ENGINE_HOSTS names it). The login is the host's
+inventory `inception_login`."""
 
 import json
+import os
 
 import pytest
 
-LOGIN = "marvin"
+# The report's section in the fleet (see molecule/vm_host/tests/test_vm_host.py).
+SECTION = "A role on fresh VMs: docker_engine through Docker's repository"
+# testinfra's own per-module host list; empty: the hosts of --hosts (the whole scenario).
+testinfra_hosts = os.environ.get("DOCKER_ENGINE_HOSTS", "").split() or None
+
+
+@pytest.fixture(scope="module")
+def login(host):
+    return host.ansible.get_variables()["inception_login"]
 
 
 REPO_URL = "http://127.0.0.1:8080/linux/debian"
@@ -65,12 +77,12 @@ def test_daemon_json_rotates_logs(host):
     assert config["log-opts"] == {"max-size": "10m", "max-file": "3"}
 
 
-def test_login_user_in_docker_group(host):
-    assert "docker" in host.user(LOGIN).groups
+def test_login_user_in_docker_group(host, login):
+    assert "docker" in host.user(login).groups
 
 
-def test_login_user_can_reach_the_engine(host):
-    assert host.run("runuser -u %s -- docker info --format '{{.ServerVersion}}'", LOGIN).rc == 0
+def test_login_user_can_reach_the_engine(host, login):
+    assert host.run("runuser -u %s -- docker info --format '{{.ServerVersion}}'", login).rc == 0
 
 
 BUILD_DIR = "/tmp/tiny-image"
