@@ -30,6 +30,18 @@ def needs(stack_services):
     return check
 
 
+@pytest.fixture(scope="module")
+def wp_root(host):
+    """WordPress's directory in the wordpress container (/var/www/html here, elsewhere
+    /var/www/wordpress and the like): the mount that holds wp-includes/version.php."""
+    mounts = host.run("docker inspect -f '{{range .Mounts}}{{.Destination}} {{end}}' wordpress").stdout.split()
+    found = host.run("docker exec wordpress sh -c %s",
+                     "for d in %s; do [ -f \"$d/wp-includes/version.php\" ] && echo \"$d\" && break; done"
+                     % " ".join(mounts)).stdout.split()
+    assert found, "no WordPress among the wordpress container's mounts: %s" % mounts
+    return found[0]
+
+
 def redis(host, command):
     return host.run("docker exec redis sh -c %s", "%s %s" % (REDIS_CLI, command))
 
@@ -149,7 +161,7 @@ def test_redis_is_capped_lru_and_not_reachable_from_the_vm(host, needs):
     assert not reachable, "Redis's port 6379 answers on the VM at %s" % ", ".join(reachable)
 
 
-def test_warm_front_page_makes_far_fewer_database_queries(host, site, needs, figure):
+def test_warm_front_page_makes_far_fewer_database_queries(host, site, needs, figure, wp_root):
     needs("redis")
     """The reads the cache is for are the SELECTs: they must fall by 90 % or more.
     Questions counts every command from every client, including those no object cache can
@@ -181,17 +193,17 @@ def test_warm_front_page_makes_far_fewer_database_queries(host, site, needs, fig
     assert cold_selects > 0, "a cold front page made no query: is the object cache measured at all?"
     assert fewer(cold_selects, warm_selects) >= 90, "a warm front page still makes %d SELECTs (cold %d)" % (
         warm_selects, cold_selects)
-    ours = host.run("docker exec wordpress grep -qs Inception_DB /var/www/html/wp-content/db.php").rc == 0
+    ours = host.run("docker exec wordpress grep -qs Inception_DB %s/wp-content/db.php", wp_root).rc == 0
     if ours:
         assert fewer(cold_questions, warm_questions) >= 90, "a warm front page still costs %d Questions (cold %d)" % (
             warm_questions, cold_questions)
 
 
-def test_object_cache_drop_in_is_ours_and_valid_php(host, needs):
+def test_object_cache_drop_in_is_ours_and_valid_php(host, needs, wp_root):
     needs("redis")
-    lint = host.run("docker exec wordpress php -l /var/www/html/wp-content/object-cache.php")
+    lint = host.run("docker exec wordpress php -l %s/wp-content/object-cache.php", wp_root)
     assert lint.rc == 0, "object-cache.php: %s" % (lint.stdout + lint.stderr).strip()
-    assert host.run("docker exec wordpress grep -q INCEPTION_OBJECT_CACHE /var/www/html/wp-content/object-cache.php").rc == 0
+    assert host.run("docker exec wordpress grep -q INCEPTION_OBJECT_CACHE %s/wp-content/object-cache.php", wp_root).rc == 0
     assert host.run("docker exec wordpress php -r 'exit(extension_loaded(\"redis\") ? 0 : 1);'").rc == 0, "no phpredis"
 
 
@@ -239,7 +251,7 @@ def test_ftps_login_lists_the_wordpress_files(host, site, needs, figure):
     assert {"wp-config.php", "wp-content", "index.php"} <= set(names), "not the WordPress files: %s" % names
 
 
-def test_file_uploaded_over_ftps_is_served_by_nginx(host, site, needs):
+def test_file_uploaded_over_ftps_is_served_by_nginx(host, site, needs, wp_root):
     needs("ftp")
     name = "inception-ftp-%s.txt" % uuid.uuid4().hex[:8]
     marker = "uploaded over FTPS %s" % uuid.uuid4().hex
@@ -249,7 +261,7 @@ def test_file_uploaded_over_ftps_is_served_by_nginx(host, site, needs):
     assert up.rc == 0, "FTPS upload failed (curl exit %d): %s" % (up.rc, up.stderr.strip())
     try:
         page = fetch(host, site.url + "wp-content/uploads/inception-ftp/" + name)
-        owner = host.run("docker exec wordpress stat -c %%U /var/www/html/wp-content/uploads/inception-ftp/%s", name)
+        owner = host.run("docker exec wordpress stat -c %%U %s/wp-content/uploads/inception-ftp/%s", wp_root, name)
     finally:
         ftp_command(host, site, ["--ssl-reqd", "-k", "-Q", "-DELE wp-content/uploads/inception-ftp/" + name,
                                  "ftp://127.0.0.1/"])
