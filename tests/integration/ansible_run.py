@@ -25,3 +25,8 @@ def playbook(inventory, path, *extra, config=None):
     recap = {m.group(1): dict(ok=int(m.group(2)), changed=int(m.group(3)), unreachable=int(m.group(4)), failed=int(m.group(5)))
              for m in RECAP.finditer(out)}
     return rc, out, recap
+
+
+def known_hosts(hostvars):
+    """The known_hosts file the harness wrote for an SSH VM (from its ssh_common_args)."""
+    return re.search(r"UserKnownHostsFile=(\S+)", hostvars["ansible_ssh_common_args"]).group(1)

@@ -14,45 +14,24 @@ import base64
 import hashlib
 import json
 import os
-import re
 import stat
 import subprocess
 import sys
 import uuid
 
-import pytest
 import testinfra
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "tests", "evaluation"))
 from stack import Browser, Site, env_value, fetch, wait_for_page  # noqa: E402
 
-from ansible_run import BIN, ansible, playbook  # noqa: E402
+from ansible_run import BIN, ansible, known_hosts, playbook  # noqa: E402
 
 SECTION = "Fleet: SSH as a sudo user, failure policy, backup and restore"
 # A real PNG (1x1, one red pixel): the upload must come back byte for byte.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de"
     "0000000c4944415408d763f8cfc000000301010018dd8db40000000049454e44ae426082")
-
-
-@pytest.fixture(scope="module")
-def inventory(request):
-    path = request.config.getoption("ansible_inventory", None)
-    if not path:
-        pytest.fail("tests/integration/test_fleet.py needs --ansible-inventory (Molecule fleet passes it)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def fleet(inventory):
-    """{host: hostvars} of the inception group."""
-    rc, out = ansible("ansible-inventory", "--list", inventory=inventory)
-    assert rc == 0, out
-    data = json.loads(out[out.index("{"):])
-    names = data["inception"]["hosts"]
-    assert len(names) == 2, "the fleet scenario has two VMs, got %s" % names
-    return {name: data["_meta"]["hostvars"][name] for name in names}
 
 
 def site_of(hostvars):
@@ -75,8 +54,7 @@ def test_a_changed_host_key_is_refused(inventory, fleet, tmp_path):
     """Host key checking is on (as in the project's ansible.cfg and Molecule's): a VM
     whose key does not match the known_hosts entry is not reached."""
     name, hostvars = sorted(fleet.items())[0]
-    args = hostvars["ansible_ssh_common_args"]
-    known = re.search(r"UserKnownHostsFile=(\S+)", args).group(1)
+    known = known_hosts(hostvars)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
     other_key = (tmp_path / "other.pub").read_text().split()[:2]
     port = str(hostvars["ansible_port"])

@@ -14,7 +14,6 @@ screenshots through an SSH tunnel: every check of the scale passes (none "cannot
 and the report has the five screenshots of the pages they claim.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import sys
 import pytest
 import testinfra
 
-from ansible_run import REPO, ansible
+from ansible_run import REPO, known_hosts
 
 sys.path.insert(0, os.path.join(REPO, "tests", "unit"))
 from test_evaluation_html import check_report, scale_sections  # noqa: E402
@@ -52,20 +51,13 @@ def relayout_script(project, saved):
 
 
 @pytest.fixture(scope="module")
-def vm(request):
-    inventory = request.config.getoption("ansible_inventory", None)
-    if not inventory:
-        pytest.fail("tests/integration/test_foreign_layout.py needs --ansible-inventory (Molecule fleet passes it)")
-    rc, out = ansible("ansible-inventory", "--host", VM, inventory=inventory)
-    assert rc == 0, out
-    hostvars = json.loads(out[out.index("{"):])
-    return inventory, hostvars
+def hostvars(fleet):
+    return fleet[VM]
 
 
 @pytest.fixture(scope="module")
-def student_layout(vm):
+def student_layout(inventory, hostvars):
     """The VM's project rewritten as a student's; the original put back at the end."""
-    inventory, hostvars = vm
     host = testinfra.get_host("ansible://%s" % VM, ansible_inventory=inventory)
     project = "/home/%s/inception" % hostvars["inception_login"]
     saved = project + ".ours"
@@ -81,21 +73,17 @@ def student_layout(vm):
 
 
 @pytest.fixture(scope="module")
-def ssh_config(vm, tmp_path_factory):
+def ssh_config(hostvars, tmp_path_factory):
     """An ssh_config for testinfra's ssh backend: the fleet's user, key and known_hosts."""
-    _, hostvars = vm
-    common = hostvars.get("ansible_ssh_common_args", "")
-    known = next(arg.split("=", 1)[1] for arg in common.split() if arg.startswith("UserKnownHostsFile="))
     path = tmp_path_factory.mktemp("ssh") / "config"
     path.write_text("Host student-vm\n  HostName %s\n  Port %s\n  User %s\n  IdentityFile %s\n  IdentitiesOnly yes\n"
                     "  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  LogLevel ERROR\n" % (
                         hostvars["ansible_host"], hostvars["ansible_port"], hostvars["ansible_user"],
-                        hostvars.get("ansible_ssh_private_key_file") or hostvars["ansible_private_key_file"], known))
+                        hostvars.get("ansible_ssh_private_key_file") or hostvars["ansible_private_key_file"], known_hosts(hostvars)))
     return str(path)
 
 
-def test_make_evaluate_over_ssh_on_another_layout(vm, student_layout, ssh_config):
-    _, hostvars = vm
+def test_make_evaluate_over_ssh_on_another_layout(hostvars, student_layout, ssh_config):
     host, project = student_layout
     with host.sudo():
         env = host.check_output("cat %s/srcs/.env", project)
