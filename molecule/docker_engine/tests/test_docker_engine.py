@@ -2,7 +2,7 @@
 harness's imitation of it, served on the VM's loopback; see molecule.yml): Molecule
 `docker_engine` on its own, and the `fleet` scenario's Debian 12 VM (where `make molecule`
 runs them, to boot fewer VMs; DOCKER_ENGINE_HOSTS names it). The login is the host's
-inventory `inception_login`."""
+inventory `inception_login` (the `login` fixture, molecule/conftest.py)."""
 
 import json
 import os
@@ -13,11 +13,6 @@ import pytest
 SECTION = "A role on fresh VMs: docker_engine through Docker's repository"
 # testinfra's own per-module host list; empty: the hosts of --hosts (the whole scenario).
 testinfra_hosts = os.environ.get("DOCKER_ENGINE_HOSTS", "").split() or None
-
-
-@pytest.fixture(scope="module")
-def login(host):
-    return host.ansible.get_variables()["inception_login"]
 
 
 REPO_URL = "http://127.0.0.1:8080/linux/debian"

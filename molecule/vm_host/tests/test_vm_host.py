@@ -1,17 +1,12 @@
 """The vm_host role on a fresh Debian 12 and 13 VM: Molecule `vm_host` on its own, and the
 `fleet` scenario's two VMs (where `make molecule` runs them, to boot fewer VMs). The login
-is each host's inventory `inception_login`."""
+is each host's inventory `inception_login` (the `login` fixture, molecule/conftest.py)."""
 
 import pytest
 
 # The report's section when these run with the evaluation suite (fleet); such sections
 # sort by name after the scale's, so these come before the fleet's own destructive checks.
 SECTION = "A role on fresh VMs: vm_host"
-
-
-@pytest.fixture(scope="module")
-def login(host):
-    return host.ansible.get_variables()["inception_login"]
 
 
 def test_domain_resolves_to_loopback(host, login):
