@@ -3,6 +3,8 @@ resolved against its directory, and Molecule silently drops a path that matches 
 
 import glob
 import os
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -27,3 +29,12 @@ def test_make_test_runs_scenarios_that_exist():
         line = next(line for line in handle if line.startswith("SCENARIOS"))
     named = line.split("=", 1)[1].split()
     assert named and set(named) <= set(SCENARIOS), named
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if os.path.isdir(os.path.join(ROOT, "molecule", s, "tests"))])
+def test_a_role_scenario_collects_its_checks_alone(scenario):
+    """make test runs these checks inside fleet only: alone, they must still collect."""
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_ENGINE_HOSTS"}
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                           os.path.join("molecule", scenario, "tests")], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

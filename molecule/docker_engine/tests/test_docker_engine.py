@@ -11,8 +11,9 @@ import pytest
 
 # The report's section in the fleet (see molecule/vm_host/tests/test_vm_host.py).
 SECTION = "A role on fresh VMs: docker_engine through Docker's repository"
-# testinfra's own per-module host list; empty: the hosts of --hosts (the whole scenario).
-testinfra_hosts = os.environ.get("DOCKER_ENGINE_HOSTS", "").split() or None
+# testinfra's own per-module host list; unset: [None], testinfra's default (every host of
+# the scenario's inventory, as Molecule runs it; None itself would not collect).
+testinfra_hosts = os.environ.get("DOCKER_ENGINE_HOSTS", "").split() or [None]
 
 
 REPO_URL = "http://127.0.0.1:8080/linux/debian"
