@@ -51,30 +51,29 @@ fi
 # CI (or APT_CACHE=yes): Debian's apt-cacher-ng on this machine, so that the VMs' apt and
 # the image builds inside them fetch each package once per run (tools/vm/apt_proxy.py
 # gives its address; the roles take it as inception_apt_proxy).
+cache_answers() { (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null; }
+# apt-cacher-ng start|restart, through systemd where it runs (no systemd: its init script).
+cache_service() {
+  if [ -d /run/systemd/system ]; then systemctl "$1" apt-cacher-ng; else /etc/init.d/apt-cacher-ng "$1" >/dev/null; fi
+}
 if [ -n "$apt_cache" ]; then
   # Fetch from the mirror the VMs name (the package's default backend is ftp.debian.org);
   # a backend list someone already wrote is kept.
   backends=/etc/apt-cacher-ng/backends_debian
   if [ ! -s "$backends" ] && [ "$(id -u)" -eq 0 ]; then
     echo "${DEBIAN_MIRROR:-http://deb.debian.org/debian}/" > "$backends"
-    if (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null; then
-      if [ -d /run/systemd/system ]; then systemctl restart apt-cacher-ng; else /etc/init.d/apt-cacher-ng restart >/dev/null; fi
-    fi
+    if cache_answers; then cache_service restart; fi
   fi
-  if ! (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null; then
+  if ! cache_answers; then
     if [ "$(id -u)" -ne 0 ]; then
       echo "host-deps: apt-cacher-ng is not running; start it (sudo systemctl start apt-cacher-ng)" >&2
       exit 1
     fi
-    if [ -d /run/systemd/system ]; then
-      systemctl start apt-cacher-ng
-    else
-      /etc/init.d/apt-cacher-ng start >/dev/null
-    fi
+    cache_service start
     # .ci/run stops what it started.
     touch /run/inception-apt-cacher-ng.started
-    for _ in $(seq 1 20); do (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null && break; sleep 0.5; done
+    for _ in $(seq 1 20); do cache_answers && break; sleep 0.5; done
   fi
-  (exec 3<>/dev/tcp/127.0.0.1/3142) 2>/dev/null || { echo "host-deps: apt-cacher-ng did not start on port 3142" >&2; exit 1; }
+  cache_answers || { echo "host-deps: apt-cacher-ng did not start on port 3142" >&2; exit 1; }
 fi
 echo "host-deps: docker $(docker version --format '{{.Server.Version}}'), $(debootstrap --version), $(chromium --version 2>/dev/null | head -n 1)"
