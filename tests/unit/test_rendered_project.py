@@ -184,3 +184,92 @@ def test_database_settings_match_what_wpdb_would_ask_for(rendered_project):
     assert "class Inception_DB extends wpdb" in drop_in and "$wpdb = new Inception_DB(" in drop_in
     assert "tools/db.php" in (requirements / "wordpress" / "Dockerfile").read_text()
     assert '"$WP_DIR/wp-content/db.php"' in (requirements / "wordpress" / "tools" / "entrypoint.sh").read_text()
+
+
+SECURITY_HEADERS = ('Strict-Transport-Security "max-age=63072000"', "X-Content-Type-Options nosniff",
+                    "X-Frame-Options SAMEORIGIN", "Content-Security-Policy \"frame-ancestors 'self'\"",
+                    "Referrer-Policy strict-origin-when-cross-origin")
+
+
+def nginx_blocks(conf):
+    """Every block of an nginx configuration as (header, directives, children), the file
+    itself first (header ''); enough of nginx's syntax for our own files (one directive or
+    block opening per line, no brace inside a value)."""
+    root = ("", [], [])
+    stack = [root]
+    for raw in conf.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("{"):
+            block = (line[:-1].strip(), [], [])
+            stack[-1][2].append(block)
+            stack.append(block)
+        elif line == "}":
+            stack.pop()
+        else:
+            stack[-1][1].append(line.rstrip(";"))
+    assert len(stack) == 1, "unbalanced braces"
+    found = []
+
+    def walk(block):
+        found.append(block)
+        for child in block[2]:
+            walk(child)
+
+    walk(root)
+    return found
+
+
+def nginx_confs():
+    """The nginx configuration of the default render (every bonus server) and without the page cache."""
+    return pytest.mark.parametrize("project", ["rendered_project", "rendered_project_without_page_cache"])
+
+
+@nginx_confs()
+def test_every_nginx_server_sends_the_security_headers(request, project):
+    """nginx inherits add_header only into blocks that have none of their own: every
+    server sends the five headers, and so does every block that adds another header."""
+    conf, _ = nginx_context(request.getfixturevalue(project))
+    blocks = nginx_blocks(conf)
+    servers = [b for b in blocks if b[0] == "server"]
+    assert len(servers) >= 1 + 4, "the main server and the bonus ones (website, adminer, monitoring, stub_status)"
+    for header, directives, _ in blocks:
+        adds = [d for d in directives if d.startswith("add_header ")]
+        if header == "server" or adds:
+            for wanted in SECURITY_HEADERS:
+                assert "add_header %s always" % wanted in adds, "%r lacks %s: %s" % (header, wanted, adds)
+
+
+def main_server(conf):
+    return next(b for b in nginx_blocks(conf) if b[0] == "server" and "listen 443 ssl http2 default_server" in b[1])
+
+
+def location_for(server, uri):
+    """The location nginx picks for uri: an exact match, else the first regex that matches
+    (our servers have no ^~ prefix), else the prefix location."""
+    locations = [b for b in server[2] if b[0].startswith("location ")]
+    for header, directives, _ in locations:
+        if header == "location = %s" % uri:
+            return header, directives
+    for header, directives, _ in locations:
+        kind, _, pattern = header[len("location "):].partition(" ")
+        if kind in ("~", "~*") and re.search(pattern, uri, re.I if kind == "~*" else 0):
+            return header, directives
+    return next((h, d) for h, d, _ in locations if h == "location /")
+
+
+@nginx_confs()
+def test_xmlrpc_is_refused_and_php_under_uploads_is_never_run(request, project):
+    conf, _ = nginx_context(request.getfixturevalue(project))
+    server = main_server(conf)
+    for uri in ("/xmlrpc.php", "/wp-content/uploads/2024/05/shell.php", "/wp-content/uploads/inception-ftp/x.PHP"):
+        header, directives = location_for(server, uri)
+        assert directives == ["return 403"], "%s goes to %r: %s" % (uri, header, directives)
+    # What the site and the evaluation need still reaches PHP, or is served as a file.
+    for uri in ("/index.php", "/wp-login.php", "/wp-comments-post.php", "/wp-admin/post.php",
+                "/wp-content/plugins/some/file.php"):
+        header, directives = location_for(server, uri)
+        assert "fastcgi_pass wordpress:9000" in directives, "%s goes to %r" % (uri, header)
+    for uri in ("/wp-content/uploads/inception-ftp/inception-ftp-1234abcd.txt", "/wp-content/uploads/2024/05/photo.jpg"):
+        assert location_for(server, uri)[0] == "location /", uri
