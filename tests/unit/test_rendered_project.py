@@ -273,3 +273,34 @@ def test_xmlrpc_is_refused_and_php_under_uploads_is_never_run(request, project):
         assert "fastcgi_pass wordpress:9000" in directives, "%s goes to %r" % (uri, header)
     for uri in ("/wp-content/uploads/inception-ftp/inception-ftp-1234abcd.txt", "/wp-content/uploads/2024/05/photo.jpg"):
         assert location_for(server, uri)[0] == "location /", uri
+
+
+def test_new_wp_config_disallows_the_file_editor(rendered_project, tmp_path):
+    """write_config() of wp-setup.php, run alone against a scratch directory: the
+    wp-config.php it writes turns the theme/plugin editor off before loading WordPress."""
+    script = (rendered_project / "srcs" / "requirements" / "wordpress" / "tools" / "wp-setup.php").read_text()
+    functions = script[:script.index("function check_database")]
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "db_password").write_text("Not-a-real-one-42\n")
+    harness = functions.replace("const WP_DIR = '/var/www/html';", "const WP_DIR = %r;" % str(tmp_path)) \
+                       .replace("const SECRETS = '/run/secrets';", "const SECRETS = %r;" % str(tmp_path / "secrets"))
+    assert harness.count(str(tmp_path)) == 2, "wp-setup.php no longer defines WP_DIR and SECRETS as before"
+    (tmp_path / "harness.php").write_text(harness + "@write_config();\n")
+    env = dict(os.environ, MYSQL_DATABASE="wordpress", MYSQL_USER="wpuser", MYSQL_HOST="mariadb:3306")
+    proc = subprocess.run([tool("php"), str(tmp_path / "harness.php")], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    config = (tmp_path / "wp-config.php").read_text()
+    assert "define('DISALLOW_FILE_EDIT', true);\n" in config
+    assert config.index("DISALLOW_FILE_EDIT") < config.index("require_once ABSPATH . 'wp-settings.php';")
+    lint = subprocess.run([tool("php"), "-l", str(tmp_path / "wp-config.php")], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_tagline_does_not_name_the_administrator(rendered_project):
+    script = (rendered_project / "srcs" / "requirements" / "wordpress" / "tools" / "wp-setup.php").read_text()
+    admin = re.search(r"^WP_ADMIN_USER=(.*)$", (rendered_project / "srcs" / ".env").read_text(), re.M).group(1)
+    tagline = re.search(r"^const TAGLINE = '([^']*)';$", script, re.M)
+    assert tagline and admin.lower() not in tagline.group(1).lower(), tagline
+    # Every tagline wp-setup.php writes is that constant: none is built from the admin's name.
+    writes = re.findall(r"update_option\('blogdescription', ([^;]*)\);", script)
+    assert writes and set(writes) == {"TAGLINE"}, writes
