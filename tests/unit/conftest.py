@@ -43,7 +43,11 @@ def run_validate(run_playbook):
 
 def render_project(tmp_path_factory, *extra_vars):
     """Render the Inception project with the inception_project role into a fresh directory."""
-    target = tmp_path_factory.mktemp("rendered") / "inception"
+    return render_into(tmp_path_factory.mktemp("rendered") / "inception", *extra_vars)
+
+
+def render_into(target, *extra_vars):
+    """Render the Inception project into target (again, when it holds a rendered project)."""
     env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
     args = sum((["-e", var] for var in extra_vars), [])

@@ -1,5 +1,6 @@
 """The rendered Inception tree: linted by hadolint and shellcheck, documented, secrets kept apart."""
 
+import datetime
 import os
 import re
 import shutil
@@ -9,6 +10,7 @@ import sys
 
 import pytest
 import yaml
+from conftest import render_into
 
 BIN = os.path.dirname(sys.executable)
 SERVICES = ("nginx", "wordpress", "mariadb")
@@ -304,3 +306,36 @@ def test_tagline_does_not_name_the_administrator(rendered_project):
     # Every tagline wp-setup.php writes is that constant: none is built from the admin's name.
     writes = re.findall(r"update_option\('blogdescription', ([^;]*)\);", script)
     assert writes and set(writes) == {"TAGLINE"}, writes
+
+
+def certificate(project):
+    """The rendered certificate's SHA-256 fingerprint and validity in days."""
+    path = project / "secrets" / "tls" / "wil.42.fr.crt"
+    out = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-startdate", "-enddate", "-in", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    fields = dict(line.split("=", 1) for line in out.splitlines())
+    dates = [datetime.datetime.strptime(fields[name], "%b %d %H:%M:%S %Y GMT") for name in ("notBefore", "notAfter")]
+    return fields["sha256 Fingerprint"], (dates[1] - dates[0]).days
+
+
+def test_certificate_is_valid_for_at_most_398_days(rendered_project):
+    assert certificate(rendered_project)[1] == 398
+
+
+def test_certificate_is_kept_while_valid_and_renewed_before_it_expires(tmp_path_factory):
+    short = '{"inception_project_tls_days": 10, "inception_project_tls_renew_days": 5}'
+    project = render_into(tmp_path_factory.mktemp("tls") / "inception", short)
+    first = certificate(project)
+    assert first[1] == 10
+    assert certificate(render_into(project, short)) == first, "a valid certificate was replaced"
+    # With the defaults, 10 days left is within the 30-day renewal window: renewed, for 398 days.
+    renewed = certificate(render_into(project))
+    assert renewed[0] != first[0] and renewed[1] == 398
+    assert certificate(render_into(project)) == renewed, "a fresh certificate was replaced"
+    # A certificate valid for longer than 398 days (the 825 of earlier versions) is replaced.
+    tls = project / "secrets" / "tls"
+    subprocess.run(["openssl", "req", "-x509", "-key", str(tls / "wil.42.fr.key"), "-out", str(tls / "wil.42.fr.crt"),
+                    "-days", "825", "-subj", "/CN=wil.42.fr", "-addext", "subjectAltName=DNS:wil.42.fr"],
+                   capture_output=True, check=True)
+    assert certificate(project)[1] == 825
+    assert certificate(render_into(project))[1] == 398
