@@ -15,6 +15,22 @@ import pytest
 SERVICES = ("nginx", "wordpress", "mariadb")
 
 
+def project_networks_of(host, container):
+    """The networks a container is on, each with what it is: "project" (one the compose
+    file declares), "default" (the one compose makes when a service names none), or the
+    engine's own ("host", "bridge", "none")."""
+    networks = json.loads(host.check_output("docker inspect -f '{{json .NetworkSettings.Networks}}' %s", container))
+    kinds = {}
+    for name in networks:
+        if name in ("host", "bridge", "none"):
+            kinds[name] = name
+            continue
+        key = host.check_output("docker network inspect -f '{{index .Labels \"com.docker.compose.network\"}}' %s",
+                                name)
+        kinds[name] = "default" if key in ("", "default") else "project"
+    return kinds
+
+
 def cannot_decide(why):
     """End the check with its own outcome: what it needs is not where the
     subject puts it (nor anywhere else we looked), so it can neither pass nor fail."""

@@ -11,7 +11,7 @@ import pytest
 
 import inception_rules
 from stack import (BONUS, BONUS_WEB, EXPORTERS, compose_services, compose_states, bonus_url, curl_with_secret,
-                   env_value, fetch, mariadb_query, wait_until_healthy)
+                   env_value, fetch, mariadb_query, project_networks_of, wait_until_healthy)
 
 SECTION = "10. Bonus"
 REDIS_CLI = 'REDISCLI_AUTH=$(cat /run/secrets/redis_password) exec redis-cli --no-auth-warning'
@@ -87,8 +87,9 @@ def test_bonus_container_built_named_healthy_restarting_on_the_network(host, sit
     assert image.split(":")[0] == service and image.split(":")[1] not in ("", "latest"), image
     policy = host.check_output("docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' %s", service)
     assert policy in ("always", "unless-stopped", "on-failure"), "%s restart policy is %r" % (service, policy)
-    networks = json.loads(host.check_output("docker inspect -f '{{json .NetworkSettings.Networks}}' %s", service))
-    assert "inception" in networks, "%s is not on the inception network: %s" % (service, sorted(networks))
+    networks = project_networks_of(host, service)
+    assert networks and set(networks.values()) == {"project"}, \
+        "%s is not on the inception network or another the project declares: %s" % (service, networks)
     os_release = host.run("docker exec %s cat /etc/os-release", service).stdout
     assert "VERSION_CODENAME=%s" % inception_rules.PENULTIMATE_DEBIAN in os_release, "%s is not on Debian %s" % (
         service, inception_rules.PENULTIMATE_DEBIAN)

@@ -20,6 +20,9 @@ NGINX_DF = "srcs/requirements/nginx/Dockerfile"
 MARIADB_DF = "srcs/requirements/mariadb/Dockerfile"
 WP_ENTRY = "srcs/requirements/wordpress/tools/entrypoint.sh"
 DB_ENTRY = "srcs/requirements/mariadb/tools/entrypoint.sh"
+# The last line of each entrypoint: the daemon as its own user, PID 1.
+WP_EXEC = 'exec setpriv --reuid=www-data --regid=www-data --init-groups --inh-caps=-all "$@"'
+DB_EXEC = 'exec setpriv --reuid=mysql --regid=mysql --init-groups --inh-caps=-all "$@"'
 
 
 @pytest.fixture
@@ -67,17 +70,17 @@ CASES = [
     ("image-latest", COMPOSE, "image: nginx:${IMAGE_TAG}", "image: nginx:latest", "latest"),
     ("image-no-tag", COMPOSE, "image: nginx:${IMAGE_TAG}", "image: nginx", "latest"),
     ("image-name", COMPOSE, "image: nginx:${IMAGE_TAG}", "image: web:${IMAGE_TAG}", "image-name"),
-    ("network-mode-host", COMPOSE, "    networks:\n      - inception\n    healthcheck:\n      test: [\"CMD\", \"curl\"",
-     "    network_mode: host\n    healthcheck:\n      test: [\"CMD\", \"curl\"", "network-host"),
+    ("network-mode-host", COMPOSE, "    networks:\n      - inception\n      - fastcgi\n      - web\n      - metrics\n",
+     "    network_mode: host\n", "network-host"),
     ("links", COMPOSE, "    restart: unless-stopped\n    depends_on:\n      wordpress:",
      "    restart: unless-stopped\n    links:\n      - wordpress\n    depends_on:\n      wordpress:", "links"),
-    ("tail-f", WP_ENTRY, 'exec "$@"', 'tail -f /dev/null', "keepalive"),
-    ("sleep-infinity", DB_ENTRY, 'exec "$@"', 'sleep infinity', "keepalive"),
-    ("while-true", WP_ENTRY, 'exec "$@"', 'while true; do php-fpm8.2 -F; done', "keepalive"),
-    ("background", WP_ENTRY, 'exec "$@"', 'php-fpm8.2 -F &\nexec "$@"', "background"),
+    ("tail-f", WP_ENTRY, WP_EXEC, 'tail -f /dev/null', "keepalive"),
+    ("sleep-infinity", DB_ENTRY, DB_EXEC, 'sleep infinity', "keepalive"),
+    ("while-true", WP_ENTRY, WP_EXEC, 'while true; do php-fpm8.2 -F; done', "keepalive"),
+    ("background", WP_ENTRY, WP_EXEC, 'php-fpm8.2 -F &\n' + WP_EXEC, "background"),
     ("bash-pid1", NGINX_DF, 'CMD ["nginx", "-g", "daemon off;"]', 'CMD ["bash"]', "shell-pid1"),
     ("sh-c-pid1", NGINX_DF, 'CMD ["nginx", "-g", "daemon off;"]', 'CMD nginx; sleep 1000', "shell-pid1"),
-    ("entrypoint-no-exec", WP_ENTRY, 'exec "$@"', '"$@"', "shell-pid1"),
+    ("entrypoint-no-exec", WP_ENTRY, WP_EXEC, WP_EXEC[len("exec "):], "shell-pid1"),
     ("secret-env-dockerfile", MARIADB_DF, "EXPOSE 3306", "ENV MYSQL_ROOT_PASSWORD=hunter2\nEXPOSE 3306",
      "secret-in-dockerfile"),
     ("secret-arg-dockerfile", MARIADB_DF, "EXPOSE 3306", "ARG DB_PASSWORD\nEXPOSE 3306", "secret-in-dockerfile"),
@@ -140,7 +143,7 @@ def test_changed_https_port_is_allowed_when_declared(tree):
 def test_every_violation_is_reported_not_just_the_first(tree):
     edit(tree, NGINX_DF, "FROM debian:bookworm", "FROM debian:latest")
     edit(tree, ENV, "WP_ADMIN_USER=wil_chief", "WP_ADMIN_USER=admin42")
-    edit(tree, WP_ENTRY, 'exec "$@"', 'tail -f /dev/null')
+    edit(tree, WP_ENTRY, WP_EXEC, 'tail -f /dev/null')
     rules = {v.rule for v in lint(tree)}
     assert {"latest", "from", "admin-name", "keepalive"} <= rules
 

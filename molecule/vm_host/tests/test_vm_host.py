@@ -35,7 +35,7 @@ def test_data_root_belongs_to_login(host, login):
 
 @pytest.mark.parametrize(
     "name,uid,mode",
-    [("wordpress", 33, 0o755), ("mariadb", 999, 0o750)],
+    [("wordpress", 0, 0o755), ("mariadb", 999, 0o750)],
 )
 def test_volume_directory_has_container_owner_and_mode(host, login, name, uid, mode):
     path = host.file("/home/%s/data/%s" % (login, name))
