@@ -235,16 +235,53 @@ def test_every_nginx_server_sends_the_security_headers(request, project):
     conf, _ = nginx_context(request.getfixturevalue(project))
     blocks = nginx_blocks(conf)
     servers = [b for b in blocks if b[0] == "server"]
-    assert len(servers) >= 1 + 4, "the main server and the bonus ones (website, adminer, monitoring, stub_status)"
+    assert len(servers) >= 2 + 4, "the catch-all, the main server and the bonus ones (website, adminer, monitoring, stub_status)"
     for header, directives, _ in blocks:
         adds = [d for d in directives if d.startswith("add_header ")]
+        if "ssl_reject_handshake on" in directives:
+            continue  # the catch-all refuses the handshake: it never sends an HTTP answer
         if header == "server" or adds:
             for wanted in SECURITY_HEADERS:
                 assert "add_header %s always" % wanted in adds, "%r lacks %s: %s" % (header, wanted, adds)
 
 
 def main_server(conf):
-    return next(b for b in nginx_blocks(conf) if b[0] == "server" and "listen 443 ssl http2 default_server" in b[1])
+    return next(b for b in nginx_blocks(conf) if b[0] == "server" and "server_name wil.42.fr" in b[1])
+
+
+def servers_on_443(conf):
+    return [b for b in nginx_blocks(conf) if b[0] == "server" and any(d.startswith("listen 443 ") for d in b[1])]
+
+
+@nginx_confs()
+def test_catch_all_refuses_the_handshake_of_unknown_names(request, project):
+    """The default server of 443 (the one a client without SNI, or naming another host,
+    reaches) refuses the TLS handshake, holds no certificate and offers the site's TLS settings."""
+    conf, _ = nginx_context(request.getfixturevalue(project))
+    servers = servers_on_443(conf)
+    defaults = [s for s in servers if "listen 443 ssl http2 default_server" in s[1]]
+    assert len(defaults) == 1, "exactly one default server on 443"
+    catch_all = defaults[0][1]
+    assert "listen [::]:443 ssl http2 default_server" in catch_all
+    assert "ssl_reject_handshake on" in catch_all
+    assert "server_name _" in catch_all
+    assert not [d for d in catch_all if d.startswith(("ssl_certificate", "location", "return", "root"))], catch_all
+    site = main_server(conf)[1]
+    for setting in ("ssl_protocols", "ssl_ciphers", "ssl_prefer_server_ciphers", "ssl_session_tickets"):
+        assert [d for d in catch_all if d.startswith(setting + " ")] == [d for d in site if d.startswith(setting + " ")], setting
+    assert "ssl_protocols TLSv1.2 TLSv1.3" in catch_all
+
+
+@nginx_confs()
+def test_site_and_bonus_servers_keep_their_names_and_certificate(request, project):
+    conf, _ = nginx_context(request.getfixturevalue(project))
+    named = [s for s in servers_on_443(conf) if "ssl_reject_handshake on" not in s[1]]
+    names = sorted(d.split()[1] for s in named for d in s[1] if d.startswith("server_name "))
+    assert names == ["adminer.wil.42.fr", "monitoring.wil.42.fr", "website.wil.42.fr", "wil.42.fr"]
+    for server in named:
+        assert not any("default_server" in d for d in server[1]), server[1]
+        assert "ssl_certificate /run/secrets/tls_certificate" in [" ".join(d.split()) for d in server[1]]
+        assert "ssl_reject_handshake on" not in server[1]
 
 
 def location_for(server, uri):
