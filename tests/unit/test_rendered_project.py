@@ -376,3 +376,43 @@ def test_certificate_is_kept_while_valid_and_renewed_before_it_expires(tmp_path_
                    capture_output=True, check=True)
     assert certificate(project)[1] == 825
     assert certificate(render_into(project))[1] == 398
+
+
+def issuer(project):
+    path = project / "secrets" / "tls" / "wil.42.fr.crt"
+    return subprocess.run(["openssl", "x509", "-noout", "-issuer", "-in", str(path)],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_local_ca_signs_the_certificate_once_and_is_reused(tmp_path_factory):
+    """inception_project_tls_ca: a CA made once on the controller (key 0600) signs each VM's
+    certificate; a run keeps it, another VM reuses the same CA, and switching the CA off or on
+    re-issues the certificate once."""
+    ca_dir = tmp_path_factory.mktemp("controller") / "ca"
+    with_ca = '{"inception_project_tls_ca": true, "inception_project_tls_ca_dir": "%s"}' % ca_dir
+    project = render_into(tmp_path_factory.mktemp("ca-vm1") / "inception", with_ca)
+    assert stat.S_IMODE((ca_dir / "ca.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE(ca_dir.stat().st_mode) == 0o700
+    ca_text = subprocess.run(["openssl", "x509", "-noout", "-text", "-in", str(ca_dir / "ca.crt")],
+                             capture_output=True, text=True, check=True).stdout
+    assert "CA:TRUE, pathlen:0" in ca_text and "Permitted:" in ca_text and "DNS:42.fr" in ca_text
+    ca_before = (ca_dir / "ca.crt").read_bytes(), (ca_dir / "ca.key").read_bytes()
+    crt = project / "secrets" / "tls" / "wil.42.fr.crt"
+    verify = ["openssl", "verify", "-CAfile", str(ca_dir / "ca.crt"), str(crt)]
+    assert subprocess.run(verify, capture_output=True).returncode == 0
+    signed = certificate(project)
+    assert signed[1] == 398 and "42 Inception local CA" in issuer(project)
+    assert certificate(render_into(project, with_ca)) == signed, "a CA-signed certificate was replaced"
+    # Another VM (another project) is signed by the same CA, which stays as it was.
+    other = render_into(tmp_path_factory.mktemp("ca-vm2") / "inception", with_ca)
+    assert subprocess.run(verify[:-1] + [str(other / "secrets" / "tls" / "wil.42.fr.crt")], capture_output=True).returncode == 0
+    assert ((ca_dir / "ca.crt").read_bytes(), (ca_dir / "ca.key").read_bytes()) == ca_before
+    # Off: self-signed again, once.
+    selfsigned = certificate(render_into(project))
+    assert selfsigned[0] != signed[0] and "42 Inception local CA" not in issuer(project)
+    assert subprocess.run(verify, capture_output=True).returncode != 0
+    assert certificate(render_into(project)) == selfsigned
+    # On again: signed by the same CA, once.
+    resigned = certificate(render_into(project, with_ca))
+    assert resigned[0] not in (selfsigned[0], signed[0])
+    assert subprocess.run(verify, capture_output=True).returncode == 0
