@@ -12,12 +12,12 @@ description:
   - Without I(value), generates a strong random secret when I(path) does not exist and
     leaves an existing file untouched (no silent rotation).
   - With I(value) (user-supplied), checks its strength and writes it when I(path) does not
-    exist. When I(path) holds another value, fails without writing: the stack keeps using
-    the stored one (MariaDB, C(wp-config.php), WordPress), so replacing the file alone would
-    break it. The message names the variable and the file, never a value, and says how to
+    exist. When I(path) holds another value, fails without writing, because the stack keeps
+    using the stored one (MariaDB, C(wp-config.php), WordPress) and replacing the file alone
+    would break it. The message names the variable and the file, never a value, and says how to
     rotate the credential by hand.
   - In check mode nothing is written, and a missing directory is no error (nothing would be
-    written there yet): a preflight can compare supplied values before anything changes.
+    written there yet), so a preflight can compare supplied values before anything changes.
   - The secret is never returned nor logged.
 options:
   path:
@@ -143,6 +143,10 @@ def main():
             module.exit_json(**result)
         module.fail_json(msg="directory of %s does not exist" % path, **result)
 
+    directory = os.path.dirname(path) or "."
+    if not os.access(directory, os.R_OK | os.X_OK):
+        module.fail_json(msg="cannot read %s as uid %d (secrets/ is root-only): run the play as root or with "
+                             "become (ansible_become: true)" % (directory, os.getuid()), **result)
     exists = os.path.isfile(path)
     if p["value"] is not None:
         problem = weakness(p["value"], p["min_length"])
