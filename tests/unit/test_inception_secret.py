@@ -76,3 +76,27 @@ def test_weak_user_value_is_refused_naming_the_variable(tmp_path, value, why):
     assert not path.exists()
     if value:
         assert value not in result["msg"]
+
+
+def test_supplied_value_that_differs_from_the_stored_one_is_refused(tmp_path):
+    """Rotating a credential means changing it in MariaDB and WordPress too: the module
+    refuses to replace the file alone, names the variable and the file, and keeps the value."""
+    path = tmp_path / "db_password.txt"
+    run(path, value="Stored-Secret-42")
+    for check_mode in (False, True):
+        result = run_module(secret_module, dict(ME, path=str(path), value="Another-Secret-43",
+                                                name="inception_project_secrets.db_password"), check_mode=check_mode)
+        assert result.get("failed")
+        assert "inception_project_secrets.db_password differs from the value stored in %s" % path in result["msg"]
+        assert "Changing a password" in result["msg"]
+        assert "Stored-Secret-42" not in repr(result) and "Another-Secret-43" not in repr(result)
+        assert path.read_text() == "Stored-Secret-42\n"
+
+
+def test_check_mode_without_the_directory_is_no_error(tmp_path):
+    """The preflight compares before the project exists: nothing to compare, nothing written."""
+    path = tmp_path / "not-yet" / "db_password.txt"
+    result = run_module(secret_module, dict(ME, path=str(path), value="Stored-Secret-42"), check_mode=True)
+    assert not result.get("failed") and result["changed"]
+    assert not path.parent.exists()
+    assert run(path, value="Stored-Secret-42").get("failed"), "without check mode a missing directory is an error"

@@ -235,16 +235,53 @@ def test_every_nginx_server_sends_the_security_headers(request, project):
     conf, _ = nginx_context(request.getfixturevalue(project))
     blocks = nginx_blocks(conf)
     servers = [b for b in blocks if b[0] == "server"]
-    assert len(servers) >= 1 + 4, "the main server and the bonus ones (website, adminer, monitoring, stub_status)"
+    assert len(servers) >= 2 + 4, "the catch-all, the main server and the bonus ones (website, adminer, monitoring, stub_status)"
     for header, directives, _ in blocks:
         adds = [d for d in directives if d.startswith("add_header ")]
+        if "ssl_reject_handshake on" in directives:
+            continue  # the catch-all refuses the handshake: it never sends an HTTP answer
         if header == "server" or adds:
             for wanted in SECURITY_HEADERS:
                 assert "add_header %s always" % wanted in adds, "%r lacks %s: %s" % (header, wanted, adds)
 
 
 def main_server(conf):
-    return next(b for b in nginx_blocks(conf) if b[0] == "server" and "listen 443 ssl http2 default_server" in b[1])
+    return next(b for b in nginx_blocks(conf) if b[0] == "server" and "server_name wil.42.fr" in b[1])
+
+
+def servers_on_443(conf):
+    return [b for b in nginx_blocks(conf) if b[0] == "server" and any(d.startswith("listen 443 ") for d in b[1])]
+
+
+@nginx_confs()
+def test_catch_all_refuses_the_handshake_of_unknown_names(request, project):
+    """The default server of 443 (the one a client without SNI, or naming another host,
+    reaches) refuses the TLS handshake, holds no certificate and offers the site's TLS settings."""
+    conf, _ = nginx_context(request.getfixturevalue(project))
+    servers = servers_on_443(conf)
+    defaults = [s for s in servers if "listen 443 ssl http2 default_server" in s[1]]
+    assert len(defaults) == 1, "exactly one default server on 443"
+    catch_all = defaults[0][1]
+    assert "listen [::]:443 ssl http2 default_server" in catch_all
+    assert "ssl_reject_handshake on" in catch_all
+    assert "server_name _" in catch_all
+    assert not [d for d in catch_all if d.startswith(("ssl_certificate", "location", "return", "root"))], catch_all
+    site = main_server(conf)[1]
+    for setting in ("ssl_protocols", "ssl_ciphers", "ssl_prefer_server_ciphers", "ssl_session_tickets"):
+        assert [d for d in catch_all if d.startswith(setting + " ")] == [d for d in site if d.startswith(setting + " ")], setting
+    assert "ssl_protocols TLSv1.2 TLSv1.3" in catch_all
+
+
+@nginx_confs()
+def test_site_and_bonus_servers_keep_their_names_and_certificate(request, project):
+    conf, _ = nginx_context(request.getfixturevalue(project))
+    named = [s for s in servers_on_443(conf) if "ssl_reject_handshake on" not in s[1]]
+    names = sorted(d.split()[1] for s in named for d in s[1] if d.startswith("server_name "))
+    assert names == ["adminer.wil.42.fr", "monitoring.wil.42.fr", "website.wil.42.fr", "wil.42.fr"]
+    for server in named:
+        assert not any("default_server" in d for d in server[1]), server[1]
+        assert "ssl_certificate /run/secrets/tls_certificate" in [" ".join(d.split()) for d in server[1]]
+        assert "ssl_reject_handshake on" not in server[1]
 
 
 def location_for(server, uri):
@@ -339,3 +376,43 @@ def test_certificate_is_kept_while_valid_and_renewed_before_it_expires(tmp_path_
                    capture_output=True, check=True)
     assert certificate(project)[1] == 825
     assert certificate(render_into(project))[1] == 398
+
+
+def issuer(project):
+    path = project / "secrets" / "tls" / "wil.42.fr.crt"
+    return subprocess.run(["openssl", "x509", "-noout", "-issuer", "-in", str(path)],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_local_ca_signs_the_certificate_once_and_is_reused(tmp_path_factory):
+    """inception_project_tls_ca: a CA made once on the controller (key 0600) signs each VM's
+    certificate; a run keeps it, another VM reuses the same CA, and switching the CA off or on
+    re-issues the certificate once."""
+    ca_dir = tmp_path_factory.mktemp("controller") / "ca"
+    with_ca = '{"inception_project_tls_ca": true, "inception_project_tls_ca_dir": "%s"}' % ca_dir
+    project = render_into(tmp_path_factory.mktemp("ca-vm1") / "inception", with_ca)
+    assert stat.S_IMODE((ca_dir / "ca.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE(ca_dir.stat().st_mode) == 0o700
+    ca_text = subprocess.run(["openssl", "x509", "-noout", "-text", "-in", str(ca_dir / "ca.crt")],
+                             capture_output=True, text=True, check=True).stdout
+    assert "CA:TRUE, pathlen:0" in ca_text and "Permitted:" in ca_text and "DNS:42.fr" in ca_text
+    ca_before = (ca_dir / "ca.crt").read_bytes(), (ca_dir / "ca.key").read_bytes()
+    crt = project / "secrets" / "tls" / "wil.42.fr.crt"
+    verify = ["openssl", "verify", "-CAfile", str(ca_dir / "ca.crt"), str(crt)]
+    assert subprocess.run(verify, capture_output=True).returncode == 0
+    signed = certificate(project)
+    assert signed[1] == 398 and "42 Inception local CA" in issuer(project)
+    assert certificate(render_into(project, with_ca)) == signed, "a CA-signed certificate was replaced"
+    # Another VM (another project) is signed by the same CA, which stays as it was.
+    other = render_into(tmp_path_factory.mktemp("ca-vm2") / "inception", with_ca)
+    assert subprocess.run(verify[:-1] + [str(other / "secrets" / "tls" / "wil.42.fr.crt")], capture_output=True).returncode == 0
+    assert ((ca_dir / "ca.crt").read_bytes(), (ca_dir / "ca.key").read_bytes()) == ca_before
+    # Off: self-signed again, once.
+    selfsigned = certificate(render_into(project))
+    assert selfsigned[0] != signed[0] and "42 Inception local CA" not in issuer(project)
+    assert subprocess.run(verify, capture_output=True).returncode != 0
+    assert certificate(render_into(project)) == selfsigned
+    # On again: signed by the same CA, once.
+    resigned = certificate(render_into(project, with_ca))
+    assert resigned[0] not in (selfsigned[0], signed[0])
+    assert subprocess.run(verify, capture_output=True).returncode == 0

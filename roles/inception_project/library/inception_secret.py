@@ -11,8 +11,13 @@ short_description: Keep one credential in a 0600 file, generated once
 description:
   - Without I(value), generates a strong random secret when I(path) does not exist and
     leaves an existing file untouched (no silent rotation).
-  - With I(value) (user-supplied), checks its strength and writes it when it differs from
-    the file; that is an explicit change and is reported as one.
+  - With I(value) (user-supplied), checks its strength and writes it when I(path) does not
+    exist. When I(path) holds another value, fails without writing, because the stack keeps
+    using the stored one (MariaDB, C(wp-config.php), WordPress) and replacing the file alone
+    would break it. The message names the variable and the file, never a value, and says how to
+    rotate the credential by hand.
+  - In check mode nothing is written, and a missing directory is no error (nothing would be
+    written there yet), so a preflight can compare supplied values before anything changes.
   - The secret is never returned nor logged.
 options:
   path:
@@ -79,6 +84,13 @@ except ImportError:  # pragma: no cover - running outside Ansible
     from secret_policy import ALPHABET, MIN_LENGTH, SHORTEST, weakness  # type: ignore
 
 
+ROTATION = ("%(name)s differs from the value stored in %(path)s, which the running stack uses "
+            "(MariaDB, wp-config.php and WordPress keep it): changing the file alone would break the "
+            "stack, so nothing was changed. Either set %(name)s back to the stored value (or remove it "
+            "to keep the stored one), or rotate the credential by hand first, then write the new value "
+            "into that file: the steps are in roles/inception_project/README.md, \"Changing a password\".")
+
+
 def generate(length):
     while True:
         candidate = "".join(secrets.choice(ALPHABET) for _ in range(length))
@@ -126,8 +138,15 @@ def main():
         module.fail_json(msg="length is %d: a generated secret needs at least %d characters to meet the policy"
                              % (p["length"], SHORTEST), **result)
     if not os.path.isdir(os.path.dirname(path) or "."):
+        if module.check_mode:
+            result["changed"] = True
+            module.exit_json(**result)
         module.fail_json(msg="directory of %s does not exist" % path, **result)
 
+    directory = os.path.dirname(path) or "."
+    if not os.access(directory, os.R_OK | os.X_OK):
+        module.fail_json(msg="cannot read %s as uid %d (secrets/ is root-only): run the play as root or with "
+                             "become (ansible_become: true)" % (directory, os.getuid()), **result)
     exists = os.path.isfile(path)
     if p["value"] is not None:
         problem = weakness(p["value"], p["min_length"])
@@ -135,7 +154,9 @@ def main():
             module.fail_json(msg="%s is too weak: it %s. Use at least %d characters mixing "
                                  "lowercase, uppercase and digits, or leave it unset to generate one."
                                  % (p["name"], problem, p["min_length"]), **result)
-        if not exists or read(path) != p["value"]:
+        if exists and read(path) != p["value"]:
+            module.fail_json(msg=ROTATION % dict(name=p["name"], path=path), **result)
+        if not exists:
             result["changed"] = True
             if not module.check_mode:
                 write(path, p["value"])
