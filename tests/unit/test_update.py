@@ -142,3 +142,19 @@ def test_make_update_runs_the_update_playbook_on_the_inventory():
     recipe = re.search(r"^update: .*\n((?:\t.*\n)+)", makefile, re.M)
     assert recipe, "no update target in the Makefile"
     assert "ansible-playbook playbooks/update.yml -i $(INVENTORY)" in recipe.group(1)
+
+
+def test_the_rendered_make_update_upgrades_the_base_and_rebuilds_without_cache(rendered_project):
+    import subprocess
+    proc = subprocess.run(["make", "-n", "-C", str(rendered_project), "update"], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    commands = proc.stdout
+    assert "deb http://deb.debian.org/debian-security bookworm-security main" in commands
+    assert "deb http://deb.debian.org/debian bookworm-updates main" in commands
+    assert "apt-get -y dist-upgrade" in commands and "docker build -q -t debian:bookworm -" in commands
+    assert "docker compose -f srcs/docker-compose.yml build --no-cache" in commands
+    assert "docker compose -f srcs/docker-compose.yml up -d --wait" in commands
+    # The volumes are kept: nothing removes them or the data directories.
+    assert "down" not in commands and "volume" not in commands and "rm -rf $(DATA_DIR)" not in commands
+    assert "dpkg-query" in commands and "no package changed" in commands
