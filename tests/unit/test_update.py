@@ -85,6 +85,13 @@ def test_changes_list_upgrades_additions_and_removals_per_image():
         "nginx:1.0": ["+ libfoo 2", "- nginx 1.22.1-9+deb12u1"],
     }
     assert FILTERS["inception_stack_package_changes"](before, before) == {}
+    report = FILTERS["inception_stack_change_report"](FILTERS["inception_stack_package_changes"](before, after),
+                                                      ["debian:bookworm", "wordpress:1.0", "nginx:1.0"])
+    assert report == ["libc6 2.36-9+deb12u9 -> 2.36-9+deb12u10 (debian:bookworm, wordpress:1.0)",
+                      "+ libfoo 2 (nginx:1.0)", "- nginx 1.22.1-9+deb12u1 (nginx:1.0)"]
+    assert FILTERS["inception_stack_change_report"]({"a": ["x 1 -> 2"], "b": ["x 1 -> 2"]}, ["a", "b"]) == [
+        "x 1 -> 2 (every image)"]
+    assert FILTERS["inception_stack_change_report"]({}, ["a"]) == []
 
 
 @pytest.mark.parametrize("name, args, message", [
@@ -93,6 +100,8 @@ def test_changes_list_upgrades_additions_and_removals_per_image():
     ("inception_stack_package_names", ("== a",), "output of inception_stack_packages"),
     ("inception_stack_pending_updates", ({"a": {}}, None), "policy"),
     ("inception_stack_package_changes", ({"a": {}}, ["x"]), "after must be"),
+    ("inception_stack_change_report", ({"a": "x 1 -> 2"}, ["a"]), "output of inception_stack_package_changes"),
+    ("inception_stack_change_report", ({}, "a"), "images must be the list"),
 ])
 def test_bad_input_is_refused_with_a_clear_sentence(name, args, message):
     with pytest.raises(AnsibleFilterError, match=re.escape(message)):

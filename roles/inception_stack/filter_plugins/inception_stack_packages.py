@@ -121,6 +121,27 @@ def package_changes(before, after):
     return changes
 
 
+def change_report(changes, images):
+    """One line per distinct change with the images it happened in ("every image" when in all
+    of ``images``), sorted by package: a short report of inception_stack_package_changes."""
+    if not isinstance(changes, Mapping) or not all(isinstance(v, (list, tuple)) for v in changes.values()):
+        raise AnsibleFilterError("inception_stack_change_report: the input must be the output of "
+                                 "inception_stack_package_changes (image -> lines), got %s." % type(changes).__name__)
+    if isinstance(images, (str, bytes)) or not isinstance(images, (list, tuple)):
+        raise AnsibleFilterError("inception_stack_change_report: images must be the list of every image compared, got %s."
+                                 % type(images).__name__)
+    where = {}
+    for image, lines in changes.items():
+        for line in lines:
+            where.setdefault(line, []).append(image)
+    everywhere = set(images)
+    report = []
+    for line in sorted(where, key=lambda text: (text.lstrip("+- "), text)):
+        found = sorted(where[line])
+        report.append("%s (%s)" % (line, "every image" if everywhere and set(found) >= everywhere else ", ".join(found)))
+    return report
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -128,4 +149,5 @@ class FilterModule:
             "inception_stack_package_names": package_names,
             "inception_stack_pending_updates": pending_updates,
             "inception_stack_package_changes": package_changes,
+            "inception_stack_change_report": change_report,
         }
