@@ -167,3 +167,12 @@ def test_the_rendered_make_update_upgrades_the_base_and_rebuilds_without_cache(r
     # The volumes are kept: nothing removes them or the data directories.
     assert "down" not in commands and "volume" not in commands and "rm -rf $(DATA_DIR)" not in commands
     assert "dpkg-query" in commands and "no package changed" in commands
+
+
+def test_the_rendered_base_image_script_builds_with_the_security_and_updates_suites(rendered_project):
+    script = (rendered_project / "srcs" / "tools" / "base-image.sh").read_text()
+    debootstrap = script.index("debootstrap --variant=minbase")
+    sources = script.index("deb http://deb.debian.org/debian-security %s-security main")
+    upgrade = script.index("apt-get -q -y dist-upgrade")
+    assert debootstrap < sources < upgrade < script.index("docker import")
+    assert "deb http://deb.debian.org/debian %s-updates main" in script
