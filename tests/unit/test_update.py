@@ -174,5 +174,5 @@ def test_the_rendered_base_image_script_builds_with_the_security_and_updates_sui
     debootstrap = script.index("debootstrap --variant=minbase")
     sources = script.index("deb http://deb.debian.org/debian-security %s-security main")
     upgrade = script.index("apt-get -q -y dist-upgrade")
-    assert debootstrap < sources < upgrade < script.index("docker import")
+    assert debootstrap < sources < upgrade < script.rindex("docker import")  # the debootstrapped tree's import
     assert "deb http://deb.debian.org/debian %s-updates main" in script
