@@ -19,7 +19,7 @@ HOST       ?=
 LOGIN      ?=
 DESTRUCTIVE ?=
 
-.PHONY: help setup host-deps lint unit molecule test deploy verify evaluate backup restore demo verify-demo demo-destroy bench vm-images clean
+.PHONY: help setup host-deps lint unit molecule test deploy update verify evaluate backup restore demo update-demo verify-demo demo-destroy bench vm-images clean
 
 help:
 	@echo "make setup      create $(VENV) from requirements.txt"
@@ -28,11 +28,13 @@ help:
 	@echo "make molecule   Molecule scenarios: $(SCENARIOS)"
 	@echo "make test       host-deps + setup + lint + unit + molecule (what CI runs)"
 	@echo "make deploy     ansible-playbook site.yml -i $(INVENTORY)"
+	@echo "make update     playbooks/update.yml: security updates into every image, the stack rolled"
 	@echo "make verify     the evaluation suite against $(INVENTORY)"
 	@echo "make backup     playbooks/backup.yml: each host's database, files and secrets to backups/<host>/<date>"
 	@echo "make restore FROM=backups/<host>/latest   playbooks/restore.yml onto a fresh VM"
 	@echo "make evaluate HOST=ssh://user@vm LOGIN=login [DESTRUCTIVE=1]   the suite against any VM"
 	@echo "make demo       the whole site on a local disposable Debian 13 VM (DEMO_PORT=8443)"
+	@echo "make update-demo   playbooks/update.yml on that VM"
 	@echo "make verify-demo   the evaluation suite against that VM (VERIFY_ARGS=--destructive ...)"
 	@echo "make demo-destroy  remove that VM and its volumes"
 	@echo "make bench      rebuild the demo VM from scratch, measure it, write bench/REPORT.md"
@@ -81,6 +83,11 @@ test: host-deps setup lint unit molecule
 deploy: setup
 	$(BIN)/ansible-playbook site.yml -i $(INVENTORY)
 
+# The newest Debian packages (bookworm-security, bookworm-updates) in the base image and
+# every service image, the stack rolled, the content kept; prints what changed per image.
+update: setup
+	$(BIN)/ansible-playbook playbooks/update.yml -i $(INVENTORY)
+
 backup: setup
 	$(BIN)/ansible-playbook playbooks/backup.yml -i $(INVENTORY)
 
@@ -101,6 +108,9 @@ evaluate: setup
 
 demo: host-deps setup
 	$(BIN)/ansible-playbook -i inventory/sandbox.yml playbooks/sandbox.yml
+
+update-demo: setup
+	$(BIN)/ansible-playbook -i inventory/sandbox.yml playbooks/sandbox_update.yml
 
 verify-demo: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest tests/evaluation --hosts=docker://$(DEMO_NAME) --login $(DEMO_LOGIN) \

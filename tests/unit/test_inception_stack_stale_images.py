@@ -78,3 +78,38 @@ def test_a_custom_label():
 def test_bad_input_is_refused_with_a_clear_sentence(args, message):
     with pytest.raises(AnsibleFilterError, match=message):
         stale(*args)
+
+
+BASE = {"Id": "sha256:base2", "RepoTags": ["debian:bookworm"], "RootFS": {"Layers": ["sha256:b2"]}}
+
+
+def layered(name, label, layers):
+    return dict(image(name, label), RootFS={"Type": "layers", "Layers": layers})
+
+
+def test_an_image_built_on_an_older_base_is_stale():
+    # wordpress was built on the base's old layer, the others on the current one.
+    images = [layered(name, value, ["sha256:b1" if name == "wordpress" else "sha256:b2", "sha256:" + name])
+              for name, value in HASHES.items()]
+    assert stale(SERVICES, CONFIG, images, "1.0", base=BASE) == ["wordpress"]
+    # Without the base, only the context labels count: nothing is stale.
+    assert stale(SERVICES, CONFIG, images, "1.0") == []
+    assert stale(SERVICES, CONFIG, images, "1.0", base={}) == []
+
+
+def test_images_on_the_current_base_are_not_stale():
+    base = dict(BASE, RootFS={"Layers": ["sha256:b2", "sha256:b3"]})
+    images = [layered(name, value, ["sha256:b2", "sha256:b3", "sha256:" + name]) for name, value in HASHES.items()]
+    assert stale(SERVICES, CONFIG, images, "1.0", base=base) == []
+    # A base with one more layer (upgraded on top of the old one) makes them all stale.
+    newer = dict(BASE, RootFS={"Layers": ["sha256:b2", "sha256:b3", "sha256:b4"]})
+    assert stale(SERVICES, CONFIG, images, "1.0", base=newer) == SERVICES
+
+
+@pytest.mark.parametrize("base, message", [
+    ("debian:bookworm", "base must be the base image's dict"),
+    ({"Id": "sha256:x"}, "base has no RootFS.Layers"),
+])
+def test_a_bad_base_is_refused(base, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        stale(SERVICES, CONFIG, built(), "1.0", base=base)

@@ -127,7 +127,9 @@ ONE_BAD_VALUE = [
     ("docker_engine_repo_key_url", "gpg"),
     ("docker_engine_repo_key_url", "http://mirror.example.org/linux/debian/gpg"),
     ("base_image_name", "debian:latest"),
+    ("base_image_security_mirror", "deb.debian.org/debian-security"),
     ("inception_stack_services", []),
+    ("inception_stack_rebuild", ["Word Press"]),
     ("inception_stack_https_port", 0),
     ("inception_stack_wait_timeout", 0),
 ]

@@ -144,3 +144,74 @@ def test_slim_rootfs_drops_docs_man_locales_and_apt_caches_but_keeps_copyrights(
     excludes = (tmp_path / "etc/dpkg/dpkg.cfg.d/inception-slim").read_text()
     assert "path-exclude=/usr/share/doc/*" in excludes and "path-include=/usr/share/doc/*/copyright" in excludes
     assert 'Dir::Cache::pkgcache "";' in (tmp_path / "etc/apt/apt.conf.d/inception-slim").read_text()
+
+
+def test_updates_give_the_image_the_security_and_updates_suites():
+    recipe = rootfs_image.make_recipe("bookworm", slim=True, updates=True)
+    assert recipe["updates"]["sources"] == [
+        "deb http://deb.debian.org/debian bookworm main",
+        "deb http://deb.debian.org/debian bookworm-updates main",
+        "deb http://deb.debian.org/debian-security bookworm-security main",
+    ]
+    # Part of the hash (an image built without them is rebuilt), absent from other recipes.
+    assert rootfs_image.recipe_hash(recipe) != rootfs_image.recipe_hash(rootfs_image.make_recipe("bookworm", slim=True))
+    assert "updates" not in rootfs_image.make_recipe("trixie")
+    mirrored = rootfs_image.make_recipe("bookworm", mirror="http://m.example/debian/", updates=True,
+                                        security_mirror="http://s.example/debian-security")
+    assert mirrored["updates"]["sources"][1:] == ["deb http://m.example/debian bookworm-updates main",
+                                                  "deb http://s.example/debian-security bookworm-security main"]
+    assert rootfs_image.apt_sources("sid") == ["deb http://deb.debian.org/debian sid main"]
+    with pytest.raises(rootfs_image.RecipeError, match="security_mirror"):
+        rootfs_image.make_recipe("bookworm", updates=True, security_mirror="deb.debian.org")
+
+
+def test_build_writes_the_sources_and_upgrades_the_tree_chrooted(monkeypatch, tmp_path):
+    """debootstrap is faked; the chrooted apt-get commands are recorded, not run."""
+    recipe = rootfs_image.make_recipe("bookworm", updates=True)
+    calls = []
+
+    def fake_run(argv, **kwargs):
+        calls.append((argv, kwargs.get("env")))
+        if argv[0] == "debootstrap":
+            target = argv[-2]
+            for sub in ("etc/apt", "usr/sbin", "proc", "var/lib/dpkg"):
+                os.makedirs(os.path.join(target, sub), exist_ok=True)
+            with open(os.path.join(target, "etc/apt/sources.list"), "w") as handle:
+                handle.write("deb http://deb.debian.org/debian bookworm main\n")
+        if argv[0] == "chroot":  # the policy that keeps services from starting is in place
+            assert os.path.isfile(os.path.join(argv[1], rootfs_image.POLICY_RC_D))
+
+        class Done:
+            returncode = 0
+            stdout = b""
+        return Done()
+
+    monkeypatch.setattr(rootfs_image.shutil, "which", lambda name: "/usr/sbin/" + name)
+    monkeypatch.setattr(rootfs_image.subprocess, "run", fake_run)
+    monkeypatch.setenv("http_proxy", "http://192.0.2.2:3142")
+    target = rootfs_image.build_rootfs(recipe, workdir=str(tmp_path))
+    sources = open(os.path.join(target, "etc/apt/sources.list")).read().splitlines()
+    assert "deb http://deb.debian.org/debian-security bookworm-security main" in sources
+    assert "deb http://deb.debian.org/debian bookworm-updates main" in sources
+    chrooted = [(argv[2:], env) for argv, env in calls if argv[0] == "chroot"]
+    assert [(argv[0], argv[-1]) for argv, _ in chrooted] == [
+        ("apt-get", "update"), ("apt-get", "dist-upgrade"), ("apt-get", "clean")]
+    assert "-y" in chrooted[1][0] and chrooted[1][1]["DEBIAN_FRONTEND"] == "noninteractive"
+    assert all(env["http_proxy"] == "http://192.0.2.2:3142" for _, env in chrooted)  # the cache, as environment
+    assert "3142" not in "".join(open(os.path.join(target, "etc/apt/sources.list")).read())
+    assert not os.path.exists(os.path.join(target, rootfs_image.POLICY_RC_D))
+
+
+def test_installed_packages_read_the_dpkg_status(tmp_path):
+    (tmp_path / "var/lib/dpkg").mkdir(parents=True)
+    (tmp_path / "var/lib/dpkg/status").write_text(
+        "Package: libc6\nStatus: install ok installed\nVersion: 2.36-9+deb12u9\nDescription: x\n continued: no\n\n"
+        "Package: gone\nStatus: deinstall ok config-files\nVersion: 1\n\n"
+        "Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2+b7\n")
+    packages = rootfs_image.installed_packages(str(tmp_path))
+    assert packages == ["bash 5.2.15-2+b7", "libc6 2.36-9+deb12u9"]
+    recipe = rootfs_image.make_recipe("bookworm", updates=True)
+    attrs = {"Config": {"Labels": rootfs_image.image_labels(recipe, packages=packages)}}
+    assert rootfs_image.same_packages(attrs, recipe, list(reversed(packages)))
+    assert not rootfs_image.same_packages(attrs, recipe, ["bash 5.2.15-2+b7", "libc6 2.36-9+deb12u10"])
+    assert not rootfs_image.same_packages(attrs, rootfs_image.make_recipe("bookworm"), packages)

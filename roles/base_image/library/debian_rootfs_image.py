@@ -53,6 +53,25 @@ options:
         so that packages installed later in images built on it leave them out too (part of the recipe hash).
     type: bool
     default: true
+  updates:
+    description:
+      - Write C(<suite>-updates) and C(<suite>-security) next to C(<suite>) in the image's
+        C(/etc/apt/sources.list) and upgrade the tree from them at build time, so the image and
+        every image built on it get Debian's security and point-release fixes (part of the recipe hash).
+    type: bool
+    default: true
+  security_mirror:
+    description: Debian security archive for C(<suite>-security) (with O(updates)).
+    type: str
+    default: http://deb.debian.org/debian-security
+  refresh:
+    description:
+      - Build from the mirror even when the image is present (the latest packages), then keep the
+        present image if it carries the same recipe hash and the same installed package versions
+        (label C(org.inception.rootfs.packages)); C(changed) only when an image was imported.
+      - What C(playbooks/update.yml) uses; O(force) always replaces the image.
+    type: bool
+    default: false
   cache_dir:
     description: Where the built rootfs tarball is kept (for offline re-imports after a wipe). Empty disables it.
     type: path
@@ -80,7 +99,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 action:
-  description: What was done, one of C(kept), C(imported), C(pulled), C(built).
+  description:
+    - What was done, one of C(kept), C(imported), C(pulled), C(built); C(current) when a refresh
+      found the present image up to date.
   returned: always
   type: str
 image_id:
@@ -93,6 +114,10 @@ recipe_hash:
   type: str
 tarball:
   description: Path of the cached rootfs tarball, if any.
+  returned: always
+  type: str
+previous_image_id:
+  description: Id of the image present before (empty if none).
   returned: always
   type: str
 pull_error:
@@ -134,11 +159,18 @@ def tarball_path(cache_dir, recipe):
     return os.path.join(cache_dir, "debian-%s-%s.tar" % (recipe["suite"], rootfs_image.recipe_hash(recipe)))
 
 
-def build(api, reference, recipe, tar_path, work_dir):
-    """debootstrap, then import through the cached tarball (or a temporary one)."""
+def build(api, reference, recipe, tar_path, work_dir, keep_if_same=None):
+    """debootstrap, then import through the cached tarball (or a temporary one).
+
+    ``keep_if_same``: the present image's attributes; when it has the same recipe hash and
+    the same installed packages as the new tree, nothing is imported and None is returned.
+    """
     target = rootfs_image.build_rootfs(recipe, workdir=work_dir)
     try:
-        changes = rootfs_image.import_changes(recipe, rootfs_image.image_labels(recipe))
+        packages = rootfs_image.installed_packages(target)
+        if keep_if_same and rootfs_image.same_packages(keep_if_same, recipe, packages):
+            return None
+        changes = rootfs_image.import_changes(recipe, rootfs_image.image_labels(recipe, packages=packages))
         return rootfs_image.import_rootfs(api, target, reference, changes, tar_path=tar_path or None, workdir=work_dir)
     finally:
         shutil.rmtree(target, ignore_errors=True)
@@ -157,17 +189,22 @@ def run(module):
         rootfs_image.split_reference(p["name"])
         recipe = rootfs_image.make_recipe(
             p["suite"], mirror=p["mirror"], variant=p["variant"], include=p["include"],
-            changes=['CMD ["%s"]' % p["cmd"]], slim=p["slim"],
+            changes=['CMD ["%s"]' % p["cmd"]], slim=p["slim"], updates=p["updates"],
+            security_mirror=p["security_mirror"],
         )
     except rootfs_image.RecipeError as exc:
         module.fail_json(msg=str(exc))
     digest = rootfs_image.recipe_hash(recipe)
     tar_path = tarball_path(p["cache_dir"], recipe)
-    result = dict(changed=False, action="kept", image_id="", recipe_hash=digest, tarball=tar_path)
+    result = dict(changed=False, action="kept", image_id="", recipe_hash=digest, tarball=tar_path,
+                  previous_image_id="")
 
     api = docker.APIClient(version="auto", timeout=600)
     attrs = inspect(api, p["name"])
+    result["previous_image_id"] = attrs["Id"] if attrs else ""
     source = p["source"]
+    if p["refresh"] and not p["force"]:
+        return refresh(module, api, attrs, recipe, tar_path, result)
     if attrs and not p["force"] and (source in ("auto", "keep", "pull") or rootfs_image.is_cached(attrs, recipe)):
         result["image_id"] = attrs["Id"]
         return result
@@ -207,6 +244,27 @@ def run(module):
     return result
 
 
+def refresh(module, api, attrs, recipe, tar_path, result):
+    """Build from the mirror; keep the present image when nothing in it would change."""
+    p = module.params
+    if p["source"] in ("keep", "pull"):
+        module.fail_json(msg="refresh builds with debootstrap: base_image_source is '%s'; "
+                             "use 'auto' or 'build' with base_image_refresh" % p["source"], **result)
+    if module.check_mode:  # whether the packages changed is only known after a build
+        result.update(changed=attrs is None or not rootfs_image.is_cached(attrs, recipe),
+                      action="built", image_id=attrs["Id"] if attrs else "")
+        return result
+    try:
+        image_id = build(api, p["name"], recipe, tar_path, p["work_dir"], keep_if_same=attrs)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        module.fail_json(msg="building %s with debootstrap failed: %s" % (p["name"], exc), **result)
+    if image_id is None:
+        result.update(action="current", image_id=attrs["Id"])
+    else:
+        result.update(changed=True, action="built", image_id=image_id)
+    return result
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -218,6 +276,9 @@ def main():
             include=dict(type="list", elements="str", default=[]),
             cmd=dict(type="str", default="bash"),
             slim=dict(type="bool", default=True),
+            updates=dict(type="bool", default=True),
+            security_mirror=dict(type="str", default=rootfs_image.DEFAULT_SECURITY_MIRROR),
+            refresh=dict(type="bool", default=False),
             cache_dir=dict(type="path", default="/var/cache/inception"),
             force=dict(type="bool", default=False),
             work_dir=dict(type="path", default="/var/tmp"),

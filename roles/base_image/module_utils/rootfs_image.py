@@ -23,6 +23,9 @@ from datetime import datetime, timezone
 RECIPE_FORMAT = 1
 LABEL_PREFIX = "org.inception.rootfs"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
+DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
+# Suites without <suite>-updates and <suite>-security archives.
+SUITES_WITHOUT_UPDATES = ("sid",)
 KNOWN_SUITES = ("bullseye", "bookworm", "trixie", "forky", "sid")
 # Dockerfile instructions `docker import --change` accepts.
 IMPORT_INSTRUCTIONS = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "USER", "VOLUME", "WORKDIR")
@@ -63,13 +66,26 @@ class RecipeError(ValueError):
     """A recipe that cannot produce an image; the message names the field."""
 
 
+def apt_sources(suite, mirror=DEFAULT_MIRROR, security_mirror=DEFAULT_SECURITY_MIRROR):
+    """The one-line-style sources.list of an image that gets Debian's updates:
+    ``<suite>``, ``<suite>-updates`` (point-release fixes) and ``<suite>-security``."""
+    mirror = mirror.rstrip("/")
+    lines = ["deb %s %s main" % (mirror, suite)]
+    if suite not in SUITES_WITHOUT_UPDATES:
+        lines += ["deb %s %s-updates main" % (mirror, suite),
+                  "deb %s %s-security main" % (security_mirror.rstrip("/"), suite)]
+    return lines
+
+
 def make_recipe(suite, mirror=DEFAULT_MIRROR, variant="minbase", include=(), changes=(), prune_apt_lists=True,
-                slim=False):
+                slim=False, updates=False, security_mirror=DEFAULT_SECURITY_MIRROR):
     """Return a normalised, validated recipe dict (the content that is hashed).
 
     ``prune_apt_lists`` drops the package lists like Debian's official images do;
     a VM image keeps them, as an installed system has them.  ``slim`` leaves out
     docs, man pages, locales and apt caches (see SLIM_*), now and for later installs.
+    ``updates`` writes ``<suite>-updates`` and ``<suite>-security`` into the image's
+    sources (see apt_sources) and upgrades the tree from them at build time.
     """
     if suite not in KNOWN_SUITES:
         raise RecipeError(
@@ -80,6 +96,9 @@ def make_recipe(suite, mirror=DEFAULT_MIRROR, variant="minbase", include=(), cha
         raise RecipeError("variant %r is not a debootstrap variant (minbase, buildd, fakechroot)" % variant)
     if not re.match(r"^https?://[^\s]+$", mirror or ""):
         raise RecipeError("mirror %r must be an http(s) URL, e.g. %s" % (mirror, DEFAULT_MIRROR))
+    if updates and not re.match(r"^https?://[^\s]+$", security_mirror or ""):
+        raise RecipeError("security_mirror %r must be an http(s) URL, e.g. %s"
+                          % (security_mirror, DEFAULT_SECURITY_MIRROR))
     bad = [p for p in include if not _PACKAGE_RE.match(p)]
     if bad:
         raise RecipeError("include has invalid Debian package names: %s" % ", ".join(bad))
@@ -99,6 +118,8 @@ def make_recipe(suite, mirror=DEFAULT_MIRROR, variant="minbase", include=(), cha
     }
     if slim:  # only when set, so the recipes (and cached images) without it keep their hash
         recipe["slim"] = {path: list(lines) for path, lines in sorted(SLIM_CONFIG_FILES.items())}
+    if updates:  # the same: recipes without it (the VM images) keep their hash
+        recipe["updates"] = {"sources": apt_sources(suite, mirror, security_mirror)}
     return recipe
 
 
@@ -120,16 +141,51 @@ def split_reference(reference):
     return repo, tag
 
 
-def image_labels(recipe, now=None):
-    """Labels stamped on the imported image; the hash label is the cache key."""
+def image_labels(recipe, now=None, packages=None):
+    """Labels stamped on the imported image; the hash label is the cache key.
+
+    ``packages`` (the tree's installed_packages) adds ``.packages``, the digest of the
+    installed package versions: a refresh that finds the same digest keeps the image.
+    """
     now = now or datetime.now(timezone.utc)
-    return {
+    labels = {
         LABEL_PREFIX + ".hash": recipe_hash(recipe),
         LABEL_PREFIX + ".suite": recipe["suite"],
         LABEL_PREFIX + ".source": "debootstrap --variant=%s %s %s" % (recipe["variant"], recipe["suite"], recipe["mirror"]),
         LABEL_PREFIX + ".include": ",".join(recipe["include"]),
         LABEL_PREFIX + ".build-date": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if packages is not None:
+        labels[LABEL_PREFIX + ".packages"] = packages_digest(packages)
+    return labels
+
+
+def installed_packages(target):
+    """``["name version", ...]`` (sorted) of the packages installed in the tree at ``target``,
+    read from its dpkg status file (what ``dpkg-query -W`` prints inside the image)."""
+    packages = []
+    path = os.path.join(target, "var/lib/dpkg/status")
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for stanza in handle.read().split("\n\n"):
+            fields = {}
+            for line in stanza.splitlines():
+                key, sep, value = line.partition(":")
+                if sep and not line[:1].isspace():
+                    fields[key] = value.strip()
+            if fields.get("Package") and fields.get("Status", "").endswith(" installed"):
+                packages.append("%s %s" % (fields["Package"], fields.get("Version", "")))
+    return sorted(packages)
+
+
+def packages_digest(packages):
+    """First 16 hex digits of the sha256 of the sorted package list."""
+    return hashlib.sha256("\n".join(sorted(packages)).encode("utf-8")).hexdigest()[:16]
+
+
+def same_packages(image_attrs, recipe, packages):
+    """True when an inspected image carries this recipe's hash and this package list's digest."""
+    labels = ((image_attrs or {}).get("Config") or {}).get("Labels") or {}
+    return is_cached(image_attrs, recipe) and labels.get(LABEL_PREFIX + ".packages") == packages_digest(packages)
 
 
 def import_changes(recipe, labels):
@@ -211,6 +267,56 @@ def _slim_rootfs(target, recipe):
                     os.unlink(full)
 
 
+POLICY_RC_D = "usr/sbin/policy-rc.d"
+
+
+def upgrade_commands(recipe):
+    """The commands run with ``chroot <tree>`` to apply the updates (env, argv)."""
+    env = {"DEBIAN_FRONTEND": "noninteractive", "LC_ALL": "C.UTF-8", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    dpkg = ["-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
+    return env, [
+        ["apt-get", "-q", "update"],
+        ["apt-get", "-q", "-y"] + dpkg + ["dist-upgrade"],
+        ["apt-get", "clean"],
+    ]
+
+
+def _run_logged(argv, env=None):
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False)
+    if proc.returncode != 0:
+        tail = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-15:]
+        raise RuntimeError("%s failed (%d):\n%s" % (" ".join(argv), proc.returncode, "\n".join(tail)))
+    return proc
+
+
+def _apply_updates(target, recipe):
+    """Write the image's sources (suite, -updates, -security) and upgrade the tree from them.
+
+    apt runs chrooted, with /proc mounted and no service started (policy-rc.d);
+    an apt cache given as http_proxy in the environment is used and not written.
+    """
+    with open(os.path.join(target, "etc/apt/sources.list"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(recipe["updates"]["sources"]) + "\n")
+    policy = os.path.join(target, POLICY_RC_D)
+    with open(policy, "w", encoding="utf-8") as handle:
+        handle.write("#!/bin/sh\nexit 101\n")
+    os.chmod(policy, 0o755)
+    env, commands = upgrade_commands(recipe)
+    for key in ("http_proxy", "https_proxy", "no_proxy"):
+        if os.environ.get(key):
+            env[key] = os.environ[key]
+    proc_dir = os.path.join(target, "proc")
+    mounted = subprocess.run(["mount", "-t", "proc", "proc", proc_dir], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, check=False).returncode == 0
+    try:
+        for argv in commands:
+            _run_logged(["chroot", target] + argv, env=env)
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", proc_dir], check=False)
+        os.unlink(policy)
+
+
 def build_rootfs(recipe, workdir=None):
     """Run debootstrap into a fresh temporary directory and return its path."""
     if shutil.which("debootstrap") is None:
@@ -226,6 +332,12 @@ def build_rootfs(recipe, workdir=None):
         tail = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-15:]
         shutil.rmtree(target, ignore_errors=True)
         raise RuntimeError("debootstrap failed (%d):\n%s" % (proc.returncode, "\n".join(tail)))
+    if recipe.get("updates"):
+        try:
+            _apply_updates(target, recipe)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
     _prune_rootfs(target, recipe["prune_apt_lists"])
     if recipe.get("slim"):
         _slim_rootfs(target, recipe)

@@ -30,26 +30,46 @@ def _expected_label(config, service, label):
     return ""
 
 
-def _current_labels(images, label):
-    """Map every tag of the existing images to their label ('' if unlabelled)."""
+def _layers(image):
+    return list(((image.get("RootFS") or {}).get("Layers")) or [])
+
+
+def _base_layers(base):
+    """The base image's layers, or None when no base is given (nothing to compare)."""
+    if base is None or (isinstance(base, Mapping) and not base):
+        return None
+    if not isinstance(base, Mapping):
+        raise AnsibleFilterError(
+            "inception_stack_stale_images: base must be the base image's dict from docker_image_info"
+            " (or empty), got %s." % type(base).__name__)
+    layers = _layers(base)
+    if not layers:
+        raise AnsibleFilterError(
+            "inception_stack_stale_images: base has no RootFS.Layers: give docker_image_info's dict of the base image.")
+    return layers
+
+
+def _current_images(images):
+    """Map every tag of the existing images to their image dict."""
     current = {}
     for image in images:
         if not isinstance(image, Mapping):
             raise AnsibleFilterError(
                 "inception_stack_stale_images: images must be docker_image_info's list of image dicts, got an item %r."
                 % type(image).__name__)
-        labels = (image.get("Config") or {}).get("Labels") or {}
         for tag in image.get("RepoTags") or []:
-            current[tag] = str(labels.get(label, ""))
+            current[tag] = image
     return current
 
 
-def stale_images(services, config, images, tag, label=LABEL):
-    """Return the services (in order) whose image <service>:<tag> is missing or whose ``label``
-    differs from the one the compose file gives its build.
+def stale_images(services, config, images, tag, label=LABEL, base=None):
+    """Return the services (in order) whose image <service>:<tag> is missing, whose ``label``
+    differs from the one the compose file gives its build, or, when ``base`` is given, whose
+    layers do not start with the base image's layers (built on an older base).
 
     services: list of service names; config: ``docker compose config --format json`` parsed;
-    images: the ``images`` list returned by community.docker.docker_image_info.
+    images: the ``images`` list returned by community.docker.docker_image_info;
+    base: docker_image_info's dict of the image every Dockerfile starts FROM (or empty).
     """
     if isinstance(services, (str, bytes)) or not isinstance(services, (list, tuple)) \
             or not all(isinstance(s, str) and s for s in services):
@@ -63,11 +83,19 @@ def stale_images(services, config, images, tag, label=LABEL):
                                  % type(images).__name__)
     if not isinstance(tag, str) or not tag:
         raise AnsibleFilterError("inception_stack_stale_images: tag must be a non-empty string, got %r." % (tag,))
-    current = _current_labels(images, label)
+    base_layers = _base_layers(base)
+    current = _current_images(images)
     stale = []
     for service in services:
         expected = _expected_label(config, service, label)
-        if current.get("%s:%s" % (service, tag)) != expected:
+        image = current.get("%s:%s" % (service, tag))
+        if image is None:
+            stale.append(service)
+            continue
+        labels = (image.get("Config") or {}).get("Labels") or {}
+        if str(labels.get(label, "")) != expected:
+            stale.append(service)
+        elif base_layers is not None and _layers(image)[:len(base_layers)] != base_layers:
             stale.append(service)
     return stale
 
