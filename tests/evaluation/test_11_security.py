@@ -22,7 +22,7 @@ from collections import namedtuple
 import pytest
 
 from chromium import Tunnel
-from stack import BONUS, EXPORTERS, SERVICES, cannot_decide, compose_containers
+from stack import cannot_decide, compose_containers
 
 SECTION = "11. Security"
 
@@ -78,6 +78,9 @@ EXPLAINED_MEDIUM = {
               "get carry no secret; wp-admin's carry per-session nonces, and TLS 1.2+ with HSTS keeps the "
               "attacker off the path. Switching gzip off trades bandwidth for a threat that needs all three.",
 }
+# testssl.sh's groups of checks: protocols, cipher categories, forward secrecy, server
+# preferences, server defaults (the certificate), HTTP headers, vulnerabilities.
+TESTSSL_CHECKS = ("-p", "-s", "-f", "-P", "-S", "-h", "-U")
 # A scan that did not complete says so with one of these.
 SCAN_PROBLEMS = ("FATAL",)
 
@@ -167,7 +170,8 @@ def leak_search_script(secret_files, sources):
     sources: shell commands printing what to search (docker inspect, logs, history...).
     Prints "<source index>\\t<secret file>" per leak, then "needles <n>": never a value.
     A secret file gives its whole (trimmed) content when it is one line, the values of its
-    password-like KEY=value lines otherwise, a private key's first base64 line; a certificate
+    password-like KEY=value lines otherwise (not a *_FILE, *_URL... key, nor a path), a private
+    key's first base64 line; a certificate
     is public and gives nothing. Values shorter than 8 characters are not looked for. They stay
     in a root-only temporary directory on the VM, never on a command line."""
     script = ["set -u", "umask 077", 'dir=$(mktemp -d) || exit 2', "trap 'rm -rf \"$dir\"' EXIT"]
@@ -186,9 +190,9 @@ def leak_search_script(secret_files, sources):
         "    awk -v q=\"'\" '{ sub(/^[ \\t]+/, \"\"); sub(/[ \\t\\r]+$/, \"\");"
         " if (!match($0, /^(export[ \\t]+)?[A-Za-z_][A-Za-z0-9_. \\t-]*[=:][ \\t]*/)) next;"
         " key = tolower(substr($0, 1, RLENGTH)); v = substr($0, RLENGTH + 1);"
-        " if (key !~ /pass|pwd|secret|token|key/) next;"
+        " if (key !~ /pass|pwd|secret|token|key/ || key ~ /file|path|ur[il]|host/) next;"
         " c = substr(v, 1, 1); if (length(v) >= 2 && (c == \"\\\"\" || c == q) && substr(v, length(v), 1) == c)"
-        " v = substr(v, 2, length(v) - 2); print v }' \"$f\"",
+        " v = substr(v, 2, length(v) - 2); if (substr(v, 1, 1) != \"/\") print v }' \"$f\"",
         '  fi > "$dir/needles"',
         '  while IFS= read -r needle; do',
         '    [ "${#needle}" -ge 8 ] || continue',
@@ -449,7 +453,8 @@ Scan = namedtuple("Scan", "findings seconds output")
 @pytest.fixture(scope="module")
 def testssl(host, site, tmp_path_factory):
     """One testssl.sh run from this machine, through a tunnel to the VM's HTTPS port, sending
-    the domain as SNI and Host; no DNS lookup, nothing else contacted."""
+    the domain as SNI and Host; no DNS lookup, nothing else contacted. Every group of checks
+    but the client simulation (-c: a minute more through the tunnel, and no finding of its own)."""
     program = shutil.which("testssl") or shutil.which("testssl.sh")
     if not program:
         cannot_decide("testssl.sh is not installed on this machine (apt-get install testssl.sh)")
@@ -459,7 +464,7 @@ def testssl(host, site, tmp_path_factory):
         cannot_decide(str(error))
     report = tmp_path_factory.mktemp("testssl") / "testssl.json"
     argv = [program, "--quiet", "--color", "0", "--warnings", "off", "--nodns", "none", "--ip", "127.0.0.1",
-            "--connect-timeout", "10", "--openssl-timeout", "10", "--jsonfile", str(report),
+            "--connect-timeout", "10", "--openssl-timeout", "10", "--jsonfile", str(report), *TESTSSL_CHECKS,
             "https://%s:%d/" % (site.domain, tunnel.port)]
     start = time.time()
     try:
@@ -486,7 +491,7 @@ def scanned(testssl):
     return graded
 
 
-@pytest.mark.by_hand("testssl --ip 127.0.0.1 https://{domain}:{https_port}/  # from a machine reaching the VM's port")
+@pytest.mark.by_hand("testssl -p -s -f -P -S -h -U --ip 127.0.0.1 https://{domain}:{https_port}/  # from a machine reaching the VM's port")
 def test_testssl_finds_no_high_or_critical_but_the_self_signed_pair(testssl, figure):
     graded = grade(testssl.findings)
     figure("testssl.sh summary", "%s (%d s)" % (summary(graded.counts), testssl.seconds))
@@ -496,7 +501,7 @@ def test_testssl_finds_no_high_or_critical_but_the_self_signed_pair(testssl, fig
     assert not graded.unexpected, "testssl.sh HIGH/CRITICAL findings: %s" % "; ".join(graded.unexpected)
 
 
-@pytest.mark.by_hand("testssl --ip 127.0.0.1 --severity MEDIUM https://{domain}:{https_port}/")
+@pytest.mark.by_hand("testssl -p -s -f -P -S -h -U --severity MEDIUM --ip 127.0.0.1 https://{domain}:{https_port}/")
 def test_testssl_medium_findings_are_explained(host, containers, testssl, figure):
     graded = scanned(testssl)
     for ident, text, why in graded.explained:
@@ -510,8 +515,8 @@ def test_testssl_medium_findings_are_explained(host, containers, testssl, figure
 
 @pytest.mark.by_hand("echo | openssl s_client -connect 127.0.0.1:{https_port} -servername unknown.invalid  # must fail")
 def test_unknown_server_name_is_refused(host, site, figure):
-    out = host.run("echo | timeout 20 openssl s_client -connect 127.0.0.1:%d -servername unknown.invalid 2>&1",
-                   site.https_port)
+    out = host.run("echo | timeout 20 openssl s_client -connect 127.0.0.1:%s -servername unknown.invalid 2>&1",
+                   str(site.https_port))
     alert = re.search(r"alert ([a-z ]+)|(unrecognized name)", out.stdout)
     served = re.search(r"^subject=(.*)$", out.stdout, re.M)
     figure("TLS with SNI unknown.invalid", "refused (%s)" % (alert.group(0) if alert else "handshake failed")

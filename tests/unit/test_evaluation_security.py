@@ -114,12 +114,14 @@ def leak_search(tmp_path):
     (secrets / "short.txt").write_text("abc\n")
     (secrets / "credentials.txt").write_text(
         "# every account\nWP_ADMIN_USER=marvin\nWP_ADMIN_EMAIL=marvin@student.42.fr\n"
-        "export WP_ADMIN_PASSWORD='Adm1n-quoted-value'\nftp password: ftp-colon-value\n")
+        "export WP_ADMIN_PASSWORD='Adm1n-quoted-value'\nftp password: ftp-colon-value\n"
+        "redis_password_file=/run/secrets/redis_password\nsecret_url=https://x.42.fr/secret-place\n")
     (secrets / "tls" / "site.key").write_text("-----BEGIN PRIVATE KEY-----\n%s\nxyz\n-----END PRIVATE KEY-----\n" % KEY_LINE)
     (secrets / "tls" / "site.crt").write_text("-----BEGIN CERTIFICATE-----\nMIIcertificatebody0123\n-----END CERTIFICATE-----\n")
     files = sorted(str(p) for p in secrets.rglob("*") if p.is_file())
     clean = tmp_path / "clean.log"
-    clean.write_text("GET / 200\nWP_ADMIN_EMAIL=marvin@student.42.fr\nMIIcertificatebody0123\n")
+    clean.write_text("GET / 200\nWP_ADMIN_EMAIL=marvin@student.42.fr\nMIIcertificatebody0123\n"
+                     "/run/secrets/redis_password https://x.42.fr/secret-place\n")
 
     def run(*sources):
         out = subprocess.run(["sh", "-c", security.leak_search_script(files, ("cat %s" % clean,) + sources)],
