@@ -109,7 +109,10 @@ DEFECTS = {
         "recreate", {
             "test_project_network_is_listed": r"no network named inception",
             "test_every_service_is_on_the_project_network": r"services not on the inception network",
-            "test_project_follows_rule[networks]": r"network"},
+            "test_project_follows_rule[networks]": r"network",
+            # without its networks the stack is on compose's default bridge, which the VM reaches
+            "test_port_unreachable_from_the_vm[mariadb-3306]": r"port 3306 answers on the VM at",
+            "test_port_unreachable_from_the_vm[wordpress-9000]": r"port 9000 answers on the VM at"},
         [("compose", without_networks)],
         {"test_bonus_container_built_named_healthy_restarting_on_the_network[%s]": r"not on the inception network"}),
     # Security (tests/evaluation/test_11_security.py): what each variant breaks on the hardened
@@ -204,8 +207,9 @@ def run_suite(host, tmp_path, name):
     """The evaluation suite against this host, in a child pytest: {check: message} of the failures."""
     junit = tmp_path / ("%s.xml" % name)
     host_id = "ansible://%s" % host.backend.host
+    # testssl.sh's grading (two minutes a run) is left to the suite's own run: no variant breaks it.
     command = [sys.executable, "-m", "pytest", os.path.join(REPO, "tests", "evaluation"), "-p", "no:cacheprovider",
-               "-q", "--hosts=" + host_id,
+               "-q", "-k", "not testssl", "--hosts=" + host_id,
                "--ansible-inventory=%s" % host.backend.ansible_inventory, "--junitxml=%s" % junit]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     assert junit.exists(), "the suite did not run: %s" % (done.stdout + done.stderr)[-2000:]
