@@ -32,7 +32,8 @@ SECTION = "11. Security"
 # root filesystem is mounted read-only (tmpfs where it must write). Every container of the
 # stack, listed or not, drops all capabilities (adding back only what it needs), sets
 # no-new-privileges and has memory and pids limits; one not listed here may run root processes
-# and write its root filesystem (both shown as figures).
+# and write its root filesystem (both shown as figures). Keys: stack.SERVICES, BONUS and EXPORTERS
+# (tests/unit/test_evaluation_security.py checks none is missing).
 Promise = namedtuple("Promise", "root read_only")
 CONTRACT = {
     # service              root   read_only
