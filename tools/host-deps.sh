@@ -2,8 +2,8 @@
 # Make sure this machine (the controller) has what the tests and the VM harness need
 # (and, under CI or with APT_CACHE=yes, an apt cache for the VMs: apt-cacher-ng on port 3142):
 # a running Docker engine, debootstrap, shellcheck, python3-venv, an SSH client, gpg, php-cli
-# (php -l on the Redis drop-in) and chromium (the evaluation report's screenshots, taken
-# headless from here). Installs with apt when
+# (php -l on the Redis drop-in), chromium (the evaluation report's screenshots, taken
+# headless from here) and testssl.sh (the evaluation suite's TLS grading, run from here). Installs with apt when
 # missing (needs root), and starts dockerd by hand when there is no systemd.
 set -euo pipefail
 
@@ -18,6 +18,8 @@ command -v gpg >/dev/null 2>&1 || need+=(gpg)
 # php -l checks the bonus Redis object-cache drop-in (tests/unit/test_bonus.py).
 command -v php >/dev/null 2>&1 || need+=(php-cli)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The security section grades nginx's TLS with testssl.sh, through a tunnel from here.
+command -v testssl >/dev/null 2>&1 || need+=(testssl.sh)
 # CI (or APT_CACHE=yes): the apt cache started below.
 apt_cache=""
 if [ "${CI:-}" = true ] || [ "${APT_CACHE:-}" = yes ]; then apt_cache=yes; fi

@@ -111,8 +111,8 @@ def handshake(host, site, version):
     return host.run(command, str(site.https_port), site.domain, version)
 
 
-def compose_states(host, site):
-    """{service: (state, health)} from `docker compose ps`."""
+def compose_rows(host, site):
+    """The rows of `docker compose ps --all` (one JSON object per container)."""
     out = host.run("%s ps --all --format json" % site.compose)
     if out.rc != 0:
         raise AssertionError("docker compose ps failed: %s" % out.stderr.strip())
@@ -121,7 +121,17 @@ def compose_states(host, site):
         if line.strip():
             row = json.loads(line)
             rows.extend(row if isinstance(row, list) else [row])
-    return {row["Service"]: (row["State"], row.get("Health") or "") for row in rows}
+    return rows
+
+
+def compose_states(host, site):
+    """{service: (state, health)} from `docker compose ps`."""
+    return {row["Service"]: (row["State"], row.get("Health") or "") for row in compose_rows(host, site)}
+
+
+def compose_containers(host, site):
+    """{service: container name} of the stack's containers, running or not."""
+    return {row["Service"]: row["Name"] for row in compose_rows(host, site)}
 
 
 def wait_until_healthy(host, site, services=SERVICES, timeout=300):
