@@ -270,6 +270,9 @@ def test_catch_all_refuses_the_handshake_of_unknown_names(request, project):
     for setting in ("ssl_protocols", "ssl_ciphers", "ssl_prefer_server_ciphers", "ssl_session_tickets"):
         assert [d for d in catch_all if d.startswith(setting + " ")] == [d for d in site if d.startswith(setting + " ")], setting
     assert "ssl_protocols TLSv1.2 TLSv1.3" in catch_all
+    # The server's order (all ECDHE with AEAD, strongest first for its key): testssl.sh grades
+    # a server that lets the client choose as HIGH.
+    assert "ssl_prefer_server_ciphers on" in catch_all
 
 
 @nginx_confs()
