@@ -22,6 +22,19 @@ def load_module(role, name):
     return module
 
 
+def load_plugin(role, kind, name):
+    """Import roles/<role>/<kind>/<name>.py (a filter or other plugin file) as a module."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "roles", role, kind, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_filters(role, name):
+    """The filters of roles/<role>/filter_plugins/<name>.py: {filter name: function}."""
+    return load_plugin(role, "filter_plugins", name).FilterModule().filters()
+
+
 def run_module(module, args, check_mode=False):
     """Return the JSON result of module.main() with ``args``; ``failed`` set on fail_json."""
     payload = dict(args, _ansible_check_mode=check_mode, _ansible_remote_tmp="/tmp", _ansible_keep_remote_files=False)

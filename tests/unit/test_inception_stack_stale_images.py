@@ -1,17 +1,12 @@
 """The filter that decides which images inception_stack rebuilds (no Docker needed)."""
 
-import importlib.util
-import os
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
-PATH = os.path.join(ROOT, "roles", "inception_stack", "filter_plugins", "inception_stack_stale_images.py")
-_spec = importlib.util.spec_from_file_location("inception_stack_stale_images", PATH)
-plugin = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(plugin)
-stale = plugin.FilterModule().filters()["inception_stack_stale_images"]
+from module_runner import load_filters
+
+stale = load_filters("inception_stack", "inception_stack_stale_images")["inception_stack_stale_images"]
 
 SERVICES = ["mariadb", "wordpress", "nginx"]
 HASHES = {"mariadb": "cb97ab9b85e6f6c3", "wordpress": "34957fc99c35455f", "nginx": "0a1b2c3d4e5f6071"}

@@ -2,19 +2,15 @@
 and which of them started before it was written (no Docker needed)."""
 
 import datetime
-import importlib.util
-import os
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
-PATH = os.path.join(ROOT, "roles", "inception_stack", "filter_plugins", "inception_stack_tls.py")
-_spec = importlib.util.spec_from_file_location("inception_stack_tls", PATH)
-plugin = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(plugin)
-consumers = plugin.FilterModule().filters()["inception_stack_tls_consumers"]
-restarts = plugin.FilterModule().filters()["inception_stack_tls_restarts"]
+from module_runner import load_filters
+
+FILTERS = load_filters("inception_stack", "inception_stack_tls")
+consumers = FILTERS["inception_stack_tls_consumers"]
+restarts = FILTERS["inception_stack_tls_restarts"]
 
 # The shape of `docker compose config --format json` (long secret syntax), trimmed.
 CONFIG = {"services": {

@@ -1,7 +1,6 @@
 """One definition of each policy: the preflight's filters, the modules, the linter and
 wp-setup.php agree on what a credential and an administrator's name may be."""
 
-import importlib.util
 import os
 import re
 import sys
@@ -14,16 +13,10 @@ sys.path.insert(0, os.path.join(ROLE, "module_utils"))
 
 import inception_rules  # noqa: E402
 import secret_policy  # noqa: E402
+from module_runner import load_filters  # noqa: E402
 
 
-def load_filters():
-    spec = importlib.util.spec_from_file_location("inception_policy_filters", os.path.join(ROLE, "filter_plugins", "inception_policy.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.FilterModule().filters()
-
-
-FILTERS = load_filters()
+FILTERS = load_filters("inception_project", "inception_policy")
 SECRETS = ["", "short1A", "alllowercaseletters", "Aa1Aa1Aa1Aa1Aa1", " Padded Value 42", "Padded Value 42 ",
            "Line1\nLine2Abc", "Qu'o\"te $HOME \\back 42", "Abcdefgh12345", "NoDigitsHereAtAll"]
 NAMES = ["admin", "Admin", "ADMINISTRATOR", "admin-123", "superadmin", "wil_chief", "adm1n", "marvin", "Administrateur"]

@@ -2,7 +2,6 @@
 stack, its filters read the packages, the pending updates and the changes right, and
 `make update` exists at the top level and in the rendered project."""
 
-import importlib.util
 import os
 import re
 
@@ -10,12 +9,9 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
-PATH = os.path.join(ROOT, "roles", "inception_stack", "filter_plugins", "inception_stack_packages.py")
-_spec = importlib.util.spec_from_file_location("inception_stack_packages", PATH)
-plugin = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(plugin)
-FILTERS = plugin.FilterModule().filters()
+from module_runner import ROOT, load_filters
+
+FILTERS = load_filters("inception_stack", "inception_stack_packages")
 
 SNAPSHOT = """== debian:bookworm
 libc6 2.36-9+deb12u9
