@@ -54,21 +54,24 @@ def with_wordpress_volume_in_srv(text):
     return yaml.safe_dump(compose, sort_keys=False)
 
 
-def with_redis_published(text):
-    compose = yaml.safe_load(text)
-    compose["services"]["redis"]["ports"] = ["6379:6379"]
-    return yaml.safe_dump(compose, sort_keys=False)
+def published(service, port):
+    """The compose change that publishes service's port on the VM. A port of a container on
+    internal networks only is published nowhere, so the service also joins the project's
+    own network, as a student who publishes it would have it."""
+    def change(text):
+        compose = yaml.safe_load(text)
+        entry = compose["services"][service]
+        entry["ports"] = ["%d:%d" % (port, port)]
+        networks = entry.get("networks")
+        if isinstance(networks, list) and "inception" in (compose.get("networks") or {}) and "inception" not in networks:
+            networks.append("inception")
+        return yaml.safe_dump(compose, sort_keys=False)
+    return change
 
 
 def with_website_as_root(text):
     compose = yaml.safe_load(text)
     compose["services"]["website"]["user"] = "0:0"
-    return yaml.safe_dump(compose, sort_keys=False)
-
-
-def with_fastcgi_published(text):
-    compose = yaml.safe_load(text)
-    compose["services"]["wordpress"]["ports"] = ["9000:9000"]
     return yaml.safe_dump(compose, sort_keys=False)
 
 
@@ -123,7 +126,7 @@ DEFECTS = {
             "test_only_nginx_publishes_and_only_the_https_port": r"mandatory services publish ports besides nginx: .*wordpress",
             "test_only_nginx_and_ftp_publish_ports": r"wordpress",
             "test_project_follows_rule[ports]": r"9000"},
-        [("compose", with_fastcgi_published)]),
+        [("compose", published("wordpress", 9000))]),
     "php_run_in_uploads": Defect(
         "up", {
             "test_php_under_uploads_is_not_run": r"PHP under wp-content/uploads/ is run"},
@@ -138,7 +141,7 @@ DEFECTS = {
             "test_redis_is_capped_lru_and_not_reachable_from_the_vm": r"6379 answers on the VM",
             "test_only_nginx_and_ftp_publish_ports": r"redis",
             "test_project_follows_rule[ports]": r"6379"},
-        [("needs", "redis"), ("compose", with_redis_published)]),
+        [("needs", "redis"), ("compose", published("redis", 6379))]),
     "ftp_without_tls": Defect(
         "up", {
             "test_ftp_plain_text_login_is_refused": r"plain-text FTP login was accepted",
