@@ -264,6 +264,8 @@ def test_suite_fails_with_the_right_checks(host, stack, tmp_path, defect):
     expect = dict(spec.expect)
     for service in set(stack.services()) & set(BONUS + EXPORTERS):
         expect.update({check % service: pattern for check, pattern in spec.per_bonus.items()})
-    assert sorted(failures) == sorted(expect), "checks failing for %s" % defect
+    unexpected = {check: message[:300] for check, message in failures.items() if check not in expect}
+    assert sorted(failures) == sorted(expect), "checks failing for %s; not expected: %s; expected but passing: %s" % (
+        defect, unexpected, sorted(set(expect) - set(failures)))
     wrong = {check: failures[check] for check, pattern in expect.items() if not re.search(pattern, failures[check])}
     assert not wrong, "unexpected messages: %s" % wrong
