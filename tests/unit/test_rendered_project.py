@@ -399,6 +399,8 @@ def test_local_ca_signs_the_certificate_once_and_is_reused(tmp_path_factory):
     ca_text = subprocess.run(["openssl", "x509", "-noout", "-text", "-in", str(ca_dir / "ca.crt")],
                              capture_output=True, text=True, check=True).stdout
     assert "CA:TRUE, pathlen:0" in ca_text and "Permitted:" in ca_text and "DNS:42.fr" in ca_text
+    # No IP address either: a name type left unconstrained would be open to a stolen key.
+    assert "Excluded:" in ca_text and "IP:0.0.0.0/0.0.0.0" in ca_text, ca_text
     ca_before = (ca_dir / "ca.crt").read_bytes(), (ca_dir / "ca.key").read_bytes()
     crt = project / "secrets" / "tls" / "wil.42.fr.crt"
     verify = ["openssl", "verify", "-CAfile", str(ca_dir / "ca.crt"), str(crt)]
