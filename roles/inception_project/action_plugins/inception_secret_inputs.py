@@ -55,30 +55,42 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
 
-    def _refuse(self, name, key, why):
-        raise AnsibleActionFail("%s %s. %s" % (name, why, FIX.format(key=key)))
+    def _reason(self, name, key, why):
+        return "%s %s. %s" % (name, why, FIX.format(key=key))
+
+    def _evaluate(self, value, task_vars, mixed, unrenderable):
+        """Read ``value``, a template as written, as one whole ``{{ ... }}`` expression: return
+        ``(name, None)`` when it refers to a variable of ``task_vars`` (for the caller to
+        follow), else ``(None, rendered value)``. Fails with the message ``mixed`` when it is
+        not one whole expression, with ``unrenderable`` when it does not render (the error is
+        not shown: it would quote the expression, which may be the password)."""
+        if not WHOLE_EXPRESSION.match(value):
+            raise AnsibleActionFail(mixed)
+        reference = VARIABLE_REFERENCE.match(value)
+        if reference and reference.group(1) in task_vars:
+            return reference.group(1), None
+        try:
+            return None, self._templar.template(value)
+        except Exception:
+            raise AnsibleActionFail(unrenderable)
 
     def _check(self, name, key, value, task_vars, seen=()):
         """Fail when ``value`` (as written) would not reach the module verbatim."""
         if not isinstance(value, str) or not is_trusted_as_template(value) \
                 or not any(marker in value for marker in MARKERS):
             return
-        if not WHOLE_EXPRESSION.match(value):
-            self._refuse(name, key, "contains '{{', '{%' or '{#' next to other text: Ansible would render it "
-                                    "as a template and not store it as written")
-        reference = VARIABLE_REFERENCE.match(value)
-        if reference and reference.group(1) in task_vars:
-            target = reference.group(1)
+        target, _rendered = self._evaluate(
+            value, task_vars,
+            self._reason(name, key, "contains '{{', '{%' or '{#' next to other text: Ansible would render it "
+                                    "as a template and not store it as written"),
+            self._reason(name, key, "is a template that Ansible cannot render (the error is not shown: "
+                                    "it would quote the value)"))
+        if target is not None:
             if target in seen or len(seen) >= MAX_REFERENCES:
-                self._refuse(name, key, "refers to itself through %s" % " -> ".join(seen + (target,)))
+                raise AnsibleActionFail(self._reason(name, key, "refers to itself through %s"
+                                                     % " -> ".join(seen + (target,))))
             # The variable's own value, as written, must keep to the same rules.
             self._check("%s (through %s)" % (name, target), key, dict.get(task_vars, target), task_vars, seen + (target,))
-            return
-        try:
-            self._templar.template(value)
-        except Exception:  # the error would quote the expression, and may be the password
-            self._refuse(name, key, "is a template that Ansible cannot render (the error is not shown: "
-                                    "it would quote the value)")
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -86,18 +98,15 @@ class ActionModule(ActionBase):
         variable = self._task.args.get("variable", "inception_project_secrets")
         raw = task_vars.get(variable, {})
         if isinstance(raw, str) and is_trusted_as_template(raw):
-            if not WHOLE_EXPRESSION.match(raw):
-                raise AnsibleActionFail("%s must be a mapping of credentials (or one {{ ... }} expression giving one)."
-                                        % variable)
-            reference = VARIABLE_REFERENCE.match(raw)
-            if reference and reference.group(1) in task_vars:
-                raw = task_vars[reference.group(1)]
-            else:
-                try:
-                    raw = self._templar.template(raw)
-                except Exception:
-                    raise AnsibleActionFail("%s is a template that Ansible cannot render (the error is not shown: "
-                                            "it could quote a password)." % variable)
+            target, raw = self._evaluate(
+                raw, task_vars,
+                "%s must be a mapping of credentials (or one {{ ... }} expression giving one)." % variable,
+                "%s is a template that Ansible cannot render (the error is not shown: "
+                "it could quote a password)." % variable)
+            if target is not None:
+                # One level only: the mapping the reference names, as written (its values are
+                # checked below; a mapping that is itself a template is not followed further).
+                raw = task_vars[target]
         if not isinstance(raw, dict):
             return dict(result, changed=False, checked=[])
         for key, value in dict.items(raw):
