@@ -137,13 +137,13 @@ def main():
     if p["length"] < SHORTEST:
         module.fail_json(msg="length is %d: a generated secret needs at least %d characters to meet the policy"
                              % (p["length"], SHORTEST), **result)
-    if not os.path.isdir(os.path.dirname(path) or "."):
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
         if module.check_mode:
             result["changed"] = True
             module.exit_json(**result)
         module.fail_json(msg="directory of %s does not exist" % path, **result)
 
-    directory = os.path.dirname(path) or "."
     if not os.access(directory, os.R_OK | os.X_OK):
         module.fail_json(msg="cannot read %s as uid %d (secrets/ is root-only): run the play as root or with "
                              "become (ansible_become: true)" % (directory, os.getuid()), **result)
