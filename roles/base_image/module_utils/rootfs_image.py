@@ -281,11 +281,13 @@ def upgrade_commands(recipe):
     ]
 
 
-def _run_logged(argv, env=None):
+def _run_logged(argv, env=None, name=None):
+    """Run ``argv``; when it fails, raise with ``name`` (the command line by default) and
+    the last lines of its output."""
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False)
     if proc.returncode != 0:
         tail = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-15:]
-        raise RuntimeError("%s failed (%d):\n%s" % (" ".join(argv), proc.returncode, "\n".join(tail)))
+        raise RuntimeError("%s failed (%d):\n%s" % (name or " ".join(argv), proc.returncode, "\n".join(tail)))
     return proc
 
 
@@ -322,22 +324,13 @@ def build_rootfs(recipe, workdir=None):
     if shutil.which("debootstrap") is None:
         raise RuntimeError("debootstrap is not installed: apt-get install debootstrap")
     target = tempfile.mkdtemp(prefix="rootfs-%s-" % recipe["suite"], dir=workdir)
-    proc = subprocess.run(
-        debootstrap_command(recipe, target),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        check=False,
-    )
-    if proc.returncode != 0:
-        tail = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-15:]
-        shutil.rmtree(target, ignore_errors=True)
-        raise RuntimeError("debootstrap failed (%d):\n%s" % (proc.returncode, "\n".join(tail)))
-    if recipe.get("updates"):
-        try:
+    try:
+        _run_logged(debootstrap_command(recipe, target), name="debootstrap")
+        if recipe.get("updates"):
             _apply_updates(target, recipe)
-        except BaseException:
-            shutil.rmtree(target, ignore_errors=True)
-            raise
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
     _prune_rootfs(target, recipe["prune_apt_lists"])
     if recipe.get("slim"):
         _slim_rootfs(target, recipe)
