@@ -32,6 +32,7 @@ IMPORT_INSTRUCTIONS = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD",
 _PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 _REPO_RE = re.compile(r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_URL_RE = re.compile(r"^https?://[^\s]+$")
 
 # A slim image (like Debian's -slim images): dpkg leaves these paths out of every
 # package installed later, and the same paths are removed from the debootstrapped tree.
@@ -94,9 +95,9 @@ def make_recipe(suite, mirror=DEFAULT_MIRROR, variant="minbase", include=(), cha
         )
     if variant not in ("minbase", "buildd", "fakechroot", "-"):
         raise RecipeError("variant %r is not a debootstrap variant (minbase, buildd, fakechroot)" % variant)
-    if not re.match(r"^https?://[^\s]+$", mirror or ""):
+    if not _URL_RE.match(mirror or ""):
         raise RecipeError("mirror %r must be an http(s) URL, e.g. %s" % (mirror, DEFAULT_MIRROR))
-    if updates and not re.match(r"^https?://[^\s]+$", security_mirror or ""):
+    if updates and not _URL_RE.match(security_mirror or ""):
         raise RecipeError("security_mirror %r must be an http(s) URL, e.g. %s"
                           % (security_mirror, DEFAULT_SECURITY_MIRROR))
     bad = [p for p in include if not _PACKAGE_RE.match(p)]
