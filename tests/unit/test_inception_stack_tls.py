@@ -94,3 +94,15 @@ def test_unreadable_start_time_is_an_error():
 def test_consumers_refuse_what_is_not_a_compose_configuration():
     with pytest.raises(AnsibleFilterError, match="docker compose config"):
         consumers({"nginx": {}})
+
+
+def test_tls_files_are_the_certificate_and_key_secret_files():
+    tls_files = FILTERS["inception_stack_tls_files"]
+    config = {"services": {}, "secrets": {"db_password": {"file": "/p/secrets/db_password.txt"},
+                                          "tls_certificate": {"file": "/p/secrets/tls/wil.42.fr.crt"},
+                                          "tls_key": {"file": "/p/secrets/tls/wil.42.fr.key"}}}
+    assert tls_files(config) == ["/p/secrets/tls/wil.42.fr.crt", "/p/secrets/tls/wil.42.fr.key"]
+    assert tls_files(config, ["db_password"]) == ["/p/secrets/db_password.txt"]
+    assert tls_files({"services": {}}) == []
+    with pytest.raises(AnsibleFilterError, match="docker compose config"):
+        tls_files("{}")

@@ -32,6 +32,7 @@ IMPORT_INSTRUCTIONS = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD",
 _PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 _REPO_RE = re.compile(r"^[a-z0-9]+(?:[._/-][a-z0-9]+)*$")
 _TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_URL_RE = re.compile(r"^https?://[^\s]+$")
 
 # A slim image (like Debian's -slim images): dpkg leaves these paths out of every
 # package installed later, and the same paths are removed from the debootstrapped tree.
@@ -94,9 +95,9 @@ def make_recipe(suite, mirror=DEFAULT_MIRROR, variant="minbase", include=(), cha
         )
     if variant not in ("minbase", "buildd", "fakechroot", "-"):
         raise RecipeError("variant %r is not a debootstrap variant (minbase, buildd, fakechroot)" % variant)
-    if not re.match(r"^https?://[^\s]+$", mirror or ""):
+    if not _URL_RE.match(mirror or ""):
         raise RecipeError("mirror %r must be an http(s) URL, e.g. %s" % (mirror, DEFAULT_MIRROR))
-    if updates and not re.match(r"^https?://[^\s]+$", security_mirror or ""):
+    if updates and not _URL_RE.match(security_mirror or ""):
         raise RecipeError("security_mirror %r must be an http(s) URL, e.g. %s"
                           % (security_mirror, DEFAULT_SECURITY_MIRROR))
     bad = [p for p in include if not _PACKAGE_RE.match(p)]
@@ -281,11 +282,13 @@ def upgrade_commands(recipe):
     ]
 
 
-def _run_logged(argv, env=None):
+def _run_logged(argv, env=None, name=None):
+    """Run ``argv``; when it fails, raise with ``name`` (the command line by default) and
+    the last lines of its output."""
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, check=False)
     if proc.returncode != 0:
         tail = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-15:]
-        raise RuntimeError("%s failed (%d):\n%s" % (" ".join(argv), proc.returncode, "\n".join(tail)))
+        raise RuntimeError("%s failed (%d):\n%s" % (name or " ".join(argv), proc.returncode, "\n".join(tail)))
     return proc
 
 
@@ -322,22 +325,13 @@ def build_rootfs(recipe, workdir=None):
     if shutil.which("debootstrap") is None:
         raise RuntimeError("debootstrap is not installed: apt-get install debootstrap")
     target = tempfile.mkdtemp(prefix="rootfs-%s-" % recipe["suite"], dir=workdir)
-    proc = subprocess.run(
-        debootstrap_command(recipe, target),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        check=False,
-    )
-    if proc.returncode != 0:
-        tail = proc.stdout.decode("utf-8", "replace").strip().splitlines()[-15:]
-        shutil.rmtree(target, ignore_errors=True)
-        raise RuntimeError("debootstrap failed (%d):\n%s" % (proc.returncode, "\n".join(tail)))
-    if recipe.get("updates"):
-        try:
+    try:
+        _run_logged(debootstrap_command(recipe, target), name="debootstrap")
+        if recipe.get("updates"):
             _apply_updates(target, recipe)
-        except BaseException:
-            shutil.rmtree(target, ignore_errors=True)
-            raise
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
     _prune_rootfs(target, recipe["prune_apt_lists"])
     if recipe.get("slim"):
         _slim_rootfs(target, recipe)

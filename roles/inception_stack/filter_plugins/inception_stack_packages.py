@@ -85,19 +85,17 @@ def _upstream(version):
 def pending_updates(images, policy):
     """{image: ["<package> <installed> -> <candidate>", ...]} for the images with a newer package."""
     candidates = _candidates(policy)
-    pending = {}
-    for image, pkgs in sorted(_packages_arg(images, "inception_stack_pending_updates: the input").items()):
-        lines = []
-        for name, installed in sorted(pkgs.items()):
+    images = _packages_arg(images, "inception_stack_pending_updates: the input")
+    newest = {}
+    for image, pkgs in images.items():
+        newest[image] = {}
+        for name, installed in pkgs.items():
             if name == CORE:
                 candidate = candidates.get(CORE_PACKAGE)
-                if candidate and _upstream(candidate) != installed:
-                    lines.append("%s %s -> %s" % (CORE, installed, _upstream(candidate)))
-            elif name in candidates and candidates[name] != installed:
-                lines.append("%s %s -> %s" % (name, installed, candidates[name]))
-        if lines:
-            pending[image] = lines
-    return pending
+                newest[image][name] = _upstream(candidate) if candidate else installed
+            else:
+                newest[image][name] = candidates.get(name, installed)
+    return package_changes(images, newest)
 
 
 def package_changes(before, after):

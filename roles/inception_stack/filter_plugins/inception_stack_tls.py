@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
-"""Filters inception_stack_tls_consumers and inception_stack_tls_restarts: which containers
-serve the project's certificate, and which of them started before it was last written.
+"""Filters inception_stack_tls_files, inception_stack_tls_consumers and inception_stack_tls_restarts:
+the certificate and key files, which containers serve them, and which of them started before
+they were last written.
 
 nginx and vsftpd read the certificate and its key (Docker secrets, bind-mounted files)
 when they start, and compose does not recreate a container when a secret file's content
 changes: a renewed certificate only takes effect once its readers restart.
-Documented in inception_stack_tls_consumers.yml and inception_stack_tls_restarts.yml.
+Documented in inception_stack_tls_files.yml, inception_stack_tls_consumers.yml and
+inception_stack_tls_restarts.yml.
 """
 
 from __future__ import annotations
@@ -22,6 +24,17 @@ def _secret_sources(spec):
     """The secrets a compose service mounts (short string or long mapping syntax)."""
     for item in (spec or {}).get("secrets") or []:
         yield item.get("source") if isinstance(item, Mapping) else str(item)
+
+
+def tls_files(config, secrets=TLS_SECRETS):
+    """The files of the compose file's secrets named in ``secrets`` (in the file's order)."""
+    if not isinstance(config, Mapping):
+        raise AnsibleFilterError(
+            "inception_stack_tls_files: the input must be the parsed output of"
+            " `docker compose config --format json` (a mapping).")
+    wanted = set(secrets)
+    return [spec["file"] for name, spec in (config.get("secrets") or {}).items()
+            if name in wanted and isinstance(spec, Mapping) and "file" in spec]
 
 
 def tls_consumers(config, secrets=TLS_SECRETS):
@@ -81,6 +94,7 @@ def tls_restarts(containers, files):
 class FilterModule:
     def filters(self):
         return {
+            "inception_stack_tls_files": tls_files,
             "inception_stack_tls_consumers": tls_consumers,
             "inception_stack_tls_restarts": tls_restarts,
         }
