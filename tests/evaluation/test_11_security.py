@@ -257,13 +257,14 @@ def top(host, name):
 
 
 @pytest.fixture(scope="module")
-def wordpress(host, containers):
+def wordpress(host, inspected):
     """(container, WordPress's directory in it, that directory on the VM): the mount holding
     wp-includes/version.php (/var/www/html here, /var/www/wordpress and the like elsewhere)."""
-    name = containers.get("wordpress")
-    if name is None:
+    entry = inspected.get("wordpress")
+    if entry is None:
         cannot_decide("no wordpress service in the compose file")
-    mounts = json.loads(host.check_output("docker inspect -f '{{json .Mounts}}' %s", name)) or []
+    name = entry["Name"].lstrip("/")
+    mounts = entry.get("Mounts") or []
     for mount in mounts:
         destination = mount.get("Destination", "")
         for candidate in (destination, destination.rstrip("/") + "/wordpress", destination.rstrip("/") + "/html"):
