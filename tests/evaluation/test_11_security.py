@@ -87,32 +87,26 @@ SCAN_PROBLEMS = ("FATAL",)
 
 
 # --------------------------------------------------------------------------- pure helpers
-def root_processes(top):
-    """[(pid, command)] running as root in `docker top <c> -eo uid,ruid,pid,comm` output
-    (effective or real uid 0)."""
+def top_rows(top):
+    """[{column: value}] of `docker top` output, one per process, keyed by its header."""
     lines = [line for line in top.splitlines() if line.strip()]
     if not lines:
         return []
     header = lines[0].split()
-    found = []
-    for line in lines[1:]:
-        fields = line.split(None, len(header) - 1)
-        row = dict(zip(header, fields))
-        if row.get("UID") in ("0", "root") or row.get("RUID") in ("0", "root"):
-            found.append((row.get("PID", "?"), row.get("COMMAND", row.get("CMD", "?"))))
-    return found
+    return [dict(zip(header, line.split(None, len(header) - 1))) for line in lines[1:]]
+
+
+def root_processes(top):
+    """[(pid, command)] running as root in `docker top <c> -eo uid,ruid,pid,comm` output
+    (effective or real uid 0)."""
+    return [(row.get("PID", "?"), row.get("COMMAND", row.get("CMD", "?"))) for row in top_rows(top)
+            if row.get("UID") in ("0", "root") or row.get("RUID") in ("0", "root")]
 
 
 def process_uids(top, command):
     """Non-root uids of the processes whose command starts with command."""
-    lines = [line for line in top.splitlines() if line.strip()]
-    header = lines[0].split() if lines else []
-    uids = []
-    for line in lines[1:]:
-        row = dict(zip(header, line.split(None, len(header) - 1)))
-        if row.get("COMMAND", "").startswith(command) and row.get("UID") not in ("0", "root", None):
-            uids.append(row["UID"])
-    return sorted(set(uids))
+    return sorted({row["UID"] for row in top_rows(top)
+                   if row.get("COMMAND", "").startswith(command) and row.get("UID") not in ("0", "root", None)})
 
 
 def size(count):
