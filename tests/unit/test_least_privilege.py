@@ -152,10 +152,9 @@ def test_bad_limits_are_refused_naming_the_variable(run_validate, limits, wrong)
 
 
 def test_bad_limit_value_is_refused(run_validate):
-    import ast
     defaults = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "..", "..", "roles", "inception_project",
                                                 "defaults", "main.yml"), encoding="utf-8"))
-    limits = ast.literal_eval(repr(defaults["inception_project_limits"]))
+    limits = defaults["inception_project_limits"]
     limits["nginx"]["memory"] = "lots"
     rc, out = run_validate({"inception_project_limits": limits, "inception_bonus": []})
     assert rc != 0
