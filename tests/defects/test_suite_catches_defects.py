@@ -34,45 +34,36 @@ pytestmark = pytest.mark.destructive
 Defect = namedtuple("Defect", "how expect steps per_bonus", defaults=({},))
 
 
-def without_networks(text):
-    compose = yaml.safe_load(text)
+# The compose edits: each changes the parsed compose file in place.
+def without_networks(compose):
     compose.pop("networks", None)
     for service in compose["services"].values():
         service.pop("networks", None)
-    return yaml.safe_dump(compose, sort_keys=False)
 
 
-def with_port_80(text):
-    compose = yaml.safe_load(text)
+def with_port_80(compose):
     compose["services"]["nginx"]["ports"].append("80:80")
-    return yaml.safe_dump(compose, sort_keys=False)
 
 
-def with_wordpress_volume_in_srv(text):
-    compose = yaml.safe_load(text)
+def with_wordpress_volume_in_srv(compose):
     compose["volumes"]["wordpress"]["driver_opts"]["device"] = "/srv/wordpress"
-    return yaml.safe_dump(compose, sort_keys=False)
 
 
 def published(service, port):
     """The compose change that publishes service's port on the VM. A port of a container on
     internal networks only is published nowhere, so the service also joins the project's
     own network, as a student who publishes it would have it."""
-    def change(text):
-        compose = yaml.safe_load(text)
+    def change(compose):
         entry = compose["services"][service]
         entry["ports"] = ["%d:%d" % (port, port)]
         networks = entry.get("networks")
         if isinstance(networks, list) and "inception" in (compose.get("networks") or {}) and "inception" not in networks:
             networks.append("inception")
-        return yaml.safe_dump(compose, sort_keys=False)
     return change
 
 
-def with_website_as_root(text):
-    compose = yaml.safe_load(text)
+def with_website_as_root(compose):
     compose["services"]["website"]["user"] = "0:0"
-    return yaml.safe_dump(compose, sort_keys=False)
 
 
 COMPOSE = "srcs/docker-compose.yml"
@@ -192,7 +183,9 @@ class Stack:
             elif kind == "sh":
                 self.sh(step[1])
             elif kind == "compose":
-                self.write(COMPOSE, step[1](self.host.file("%s/%s" % (self.project, COMPOSE)).content_string))
+                compose = yaml.safe_load(self.host.file("%s/%s" % (self.project, COMPOSE)).content_string)
+                step[1](compose)
+                self.write(COMPOSE, yaml.safe_dump(compose, sort_keys=False))
             elif kind == "rename-admin":
                 self.rename_admin(self.admin_before, step[1])
 

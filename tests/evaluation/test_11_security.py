@@ -22,35 +22,22 @@ from collections import namedtuple
 import pytest
 
 from chromium import Tunnel
-from stack import cannot_decide, compose_containers
+from stack import BONUS, EXPORTERS, SERVICES, cannot_decide, compose_containers
 
 SECTION = "11. Security"
 
 # ---------------------------------------------------------------------------------------------
-# The contract each container is held to (adjust it here). root: may keep processes running as
-# root (a master that binds a port below 1024 or switches users: nginx, vsftpd); read_only: its
-# root filesystem is mounted read-only (tmpfs where it must write). Every container of the
-# stack, listed or not, drops all capabilities (adding back only what it needs), sets
-# no-new-privileges and has memory and pids limits; one not listed here may run root processes
-# and write its root filesystem (both shown as figures). Keys: stack.SERVICES, BONUS and EXPORTERS
-# (tests/unit/test_evaluation_security.py checks none is missing).
-Promise = namedtuple("Promise", "root read_only")
-CONTRACT = {
-    # service              root   read_only
-    "nginx": Promise(root=True, read_only=True),
-    "wordpress": Promise(root=False, read_only=True),
-    "mariadb": Promise(root=False, read_only=True),
-    "redis": Promise(root=False, read_only=True),
-    "ftp": Promise(root=True, read_only=False),
-    "website": Promise(root=False, read_only=True),
-    "adminer": Promise(root=False, read_only=True),
-    "monitoring": Promise(root=False, read_only=True),
-    "node-exporter": Promise(root=False, read_only=True),
-    "nginx-exporter": Promise(root=False, read_only=True),
-    "mysqld-exporter": Promise(root=False, read_only=True),
-    "redis-exporter": Promise(root=False, read_only=True),
-}
-UNLISTED = Promise(root=True, read_only=False)
+# The contract each container is held to (adjust it here). Every container of the stack drops
+# all capabilities (adding back only what it needs), sets no-new-privileges and has memory and
+# pids limits; it runs no process as root unless listed in ROOT_KEPT (a master that binds a port
+# below 1024 or switches users: nginx, vsftpd), and its root filesystem is mounted read-only
+# (tmpfs where it must write) unless listed in WRITABLE_ROOT_KEPT (vsftpd rewrites /etc/passwd
+# and /etc/shadow). A container not of the stack (stack.SERVICES, BONUS and EXPORTERS) may run
+# root processes and write its root filesystem (both shown as figures).
+# tests/unit/test_evaluation_security.py checks every exception names a service of the stack.
+STACK = frozenset(SERVICES + BONUS + EXPORTERS)
+ROOT_KEPT = frozenset({"nginx", "ftp"})
+WRITABLE_ROOT_KEPT = frozenset({"ftp"})
 
 # Ports the VM itself must not reach (only their own network's containers may).
 INTERNAL_PORTS = (("mariadb", 3306), ("wordpress", 9000))
@@ -87,32 +74,26 @@ SCAN_PROBLEMS = ("FATAL",)
 
 
 # --------------------------------------------------------------------------- pure helpers
-def root_processes(top):
-    """[(pid, command)] running as root in `docker top <c> -eo uid,ruid,pid,comm` output
-    (effective or real uid 0)."""
+def top_rows(top):
+    """[{column: value}] of `docker top` output, one per process, keyed by its header."""
     lines = [line for line in top.splitlines() if line.strip()]
     if not lines:
         return []
     header = lines[0].split()
-    found = []
-    for line in lines[1:]:
-        fields = line.split(None, len(header) - 1)
-        row = dict(zip(header, fields))
-        if row.get("UID") in ("0", "root") or row.get("RUID") in ("0", "root"):
-            found.append((row.get("PID", "?"), row.get("COMMAND", row.get("CMD", "?"))))
-    return found
+    return [dict(zip(header, line.split(None, len(header) - 1))) for line in lines[1:]]
+
+
+def root_processes(top):
+    """[(pid, command)] running as root in `docker top <c> -eo uid,ruid,pid,comm` output
+    (effective or real uid 0)."""
+    return [(row.get("PID", "?"), row.get("COMMAND", row.get("CMD", "?"))) for row in top_rows(top)
+            if row.get("UID") in ("0", "root") or row.get("RUID") in ("0", "root")]
 
 
 def process_uids(top, command):
     """Non-root uids of the processes whose command starts with command."""
-    lines = [line for line in top.splitlines() if line.strip()]
-    header = lines[0].split() if lines else []
-    uids = []
-    for line in lines[1:]:
-        row = dict(zip(header, line.split(None, len(header) - 1)))
-        if row.get("COMMAND", "").startswith(command) and row.get("UID") not in ("0", "root", None):
-            uids.append(row["UID"])
-    return sorted(set(uids))
+    return sorted({row["UID"] for row in top_rows(top)
+                   if row.get("COMMAND", "").startswith(command) and row.get("UID") not in ("0", "root", None)})
 
 
 def size(count):
@@ -246,8 +227,9 @@ def running(inspected):
             if entry.get("State", {}).get("Running")}
 
 
-def promise(service):
-    return CONTRACT.get(service, UNLISTED)
+def excepted(service, exceptions):
+    """True when service may break a rule of the contract: one of exceptions, or no service of the stack."""
+    return service in exceptions or service not in STACK
 
 
 def top(host, name):
@@ -257,13 +239,14 @@ def top(host, name):
 
 
 @pytest.fixture(scope="module")
-def wordpress(host, containers):
+def wordpress(host, inspected):
     """(container, WordPress's directory in it, that directory on the VM): the mount holding
     wp-includes/version.php (/var/www/html here, /var/www/wordpress and the like elsewhere)."""
-    name = containers.get("wordpress")
-    if name is None:
+    entry = inspected.get("wordpress")
+    if entry is None:
         cannot_decide("no wordpress service in the compose file")
-    mounts = json.loads(host.check_output("docker inspect -f '{{json .Mounts}}' %s", name)) or []
+    name = entry["Name"].lstrip("/")
+    mounts = entry.get("Mounts") or []
     for mount in mounts:
         destination = mount.get("Destination", "")
         for candidate in (destination, destination.rstrip("/") + "/wordpress", destination.rstrip("/") + "/html"):
@@ -345,7 +328,7 @@ def test_no_root_process_where_none_is_needed(host, running, figure):
         if not steady:
             continue
         listed = "%s (%s)" % (service, ", ".join("%s pid %s" % (comm, pid) for pid, comm in steady))
-        (kept if promise(service).root else bad).append(listed)
+        (kept if excepted(service, ROOT_KEPT) else bad).append(listed)
     figure("Root processes where allowed", "; ".join(kept) or "none")
     assert not bad, "root processes in containers that must run as a user: %s" % "; ".join(bad)
 
@@ -354,7 +337,7 @@ def test_no_root_process_where_none_is_needed(host, running, figure):
 def test_read_only_root_filesystem_where_promised(inspected, figure):
     writable = sorted(s for s, e in inspected.items() if not e["HostConfig"].get("ReadonlyRootfs"))
     figure("Writable root filesystems", ", ".join(writable) or "none")
-    bad = [s for s in writable if promise(s).read_only]
+    bad = [s for s in writable if not excepted(s, WRITABLE_ROOT_KEPT)]
     assert not bad, "root filesystems not read-only: %s" % ", ".join(bad)
 
 
@@ -496,8 +479,10 @@ def testssl(host, site, tmp_path_factory):
     return Scan(findings if isinstance(findings, list) else [], seconds, output)
 
 
-def scanned(testssl):
-    graded = grade(testssl.findings)
+def scanned(testssl, graded=None):
+    """testssl's findings graded (graded, when the caller already has them), asserting the scan completed."""
+    if graded is None:
+        graded = grade(testssl.findings)
     offered = [f["id"] for f in testssl.findings if re.fullmatch(r"TLS1_[23]", f.get("id", ""))
                and f.get("finding", "").startswith("offered")]
     assert offered and not graded.problems, "testssl.sh did not complete: %s" % (
@@ -509,7 +494,7 @@ def scanned(testssl):
 def test_testssl_finds_no_high_or_critical_but_the_self_signed_pair(testssl, figure):
     graded = grade(testssl.findings)
     figure("testssl.sh summary", "%s (%d s)" % (summary(graded.counts), testssl.seconds))
-    graded = scanned(testssl)
+    scanned(testssl, graded)
     figure("testssl.sh findings expected of a self-signed certificate", "; ".join(
         "%s %s: %s (%s)" % (ident, severity, text, why) for ident, severity, text, why in graded.expected) or "none")
     assert not graded.unexpected, "testssl.sh HIGH/CRITICAL findings: %s" % "; ".join(graded.unexpected)

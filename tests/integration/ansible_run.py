@@ -1,4 +1,5 @@
-"""Run the repository's playbooks and Ansible tools from the tests, and read the recap."""
+"""Run the repository's playbooks and Ansible tools from the tests, and read the recap;
+read what the tests compare the output with on the VM."""
 
 import os
 import re
@@ -30,3 +31,18 @@ def playbook(inventory, path, *extra, config=None):
 def known_hosts(hostvars):
     """The known_hosts file the harness wrote for an SSH VM (from its ssh_common_args)."""
     return re.search(r"UserKnownHostsFile=(\S+)", hostvars["ansible_ssh_common_args"]).group(1)
+
+
+def secret_values(host, project, key=False):
+    """The credentials the project holds on the VM: the content of each secrets/*.txt but
+    credentials.txt (the generated or supplied passwords), stripped; with key, also the first
+    line of the TLS key's base64 body (a printed key would show its lines joined by "\\n"
+    escapes)."""
+    patterns = "*.txt tls/*.key" if key else "*.txt"
+    with host.sudo():
+        names = [n for n in host.check_output("cd %s/secrets && ls " + patterns, project).split() if n != "credentials.txt"]
+        texts = {n: host.file("%s/secrets/%s" % (project, n)).content_string for n in names}
+    values = [text.strip() for name, text in texts.items() if name.endswith(".txt")]
+    values += [[line for line in text.splitlines() if line and not line.startswith("-----")][0]
+               for name, text in texts.items() if name.endswith(".key")]
+    return values

@@ -25,7 +25,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, "tests", "evaluation"))
 from stack import Browser, Site, env_value, fetch, wait_for_page  # noqa: E402
 
-from ansible_run import BIN, ansible, known_hosts, playbook  # noqa: E402
+from ansible_run import BIN, ansible, known_hosts, playbook, secret_values  # noqa: E402
 
 SECTION = "Fleet: SSH as a sudo user, failure policy, backup and restore"
 # A real PNG (1x1, one red pixel): the upload must come back byte for byte.
@@ -133,12 +133,6 @@ def make_content(host, site):
     return accounts, text, post["link"], media["source_url"]
 
 
-def secret_values(host, site):
-    with host.sudo():
-        names = host.check_output("cd %s/secrets && ls *.txt", site.project).split()
-        return [host.file("%s/secrets/%s" % (site.project, n)).content_string.strip() for n in names if n != "credentials.txt"]
-
-
 def owners(host, site):
     """Owner, group and mode of the WordPress files (two levels), as the restore must keep them."""
     with host.sudo():
@@ -157,7 +151,7 @@ def test_backup_destroy_restore_keeps_the_content(inventory, fleet, tmp_path):
     accounts, comment, post_link, image_url = make_content(host, site)
     before = secrets_digest(host, site)
     owners_before = owners(host, site)
-    values = secret_values(host, site)
+    values = secret_values(host, site.project)
     assert len(values) >= 4
 
     backups = tmp_path / "backups"

@@ -11,24 +11,31 @@ BIN = os.path.dirname(sys.executable)
 DEBIAN_13 = {"distribution": "Debian", "distribution_major_version": "13", "distribution_release": "trixie"}
 
 
+def ansible_env():
+    """The environment the unit tests run ansible-playbook in: the repository's roles and
+    ansible.cfg, no colour."""
+    return dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
+                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
+
+
+def ansible_playbook(playbook, extra_vars=None, facts=None, args=(), inventory=None):
+    """Run a playbook of the repository against inventory (default: the unit inventory,
+    localhost) with extra vars and injected OS facts; return (rc, output)."""
+    evars = {"ansible_facts": facts or DEBIAN_13, "inception_login": "wil"}
+    evars.update(extra_vars or {})
+    proc = subprocess.run(
+        [os.path.join(BIN, "ansible-playbook"), "-i", inventory or os.path.join(ROOT, "tests", "unit", "inventory.yml"),
+         "-e", "ansible_python_interpreter=" + sys.executable, os.path.join(ROOT, playbook), "-e", json.dumps(evars)] + list(args),
+        cwd=ROOT, env=ansible_env(), capture_output=True, text=True, check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
 @pytest.fixture
 def run_playbook():
-    """Run a playbook of the repository against the unit inventory (localhost) with extra
-    vars and injected OS facts; return (rc, output)."""
-
-    def run(playbook, extra_vars=None, facts=None, args=()):
-        evars = {"ansible_facts": facts or DEBIAN_13, "inception_login": "wil"}
-        evars.update(extra_vars or {})
-        env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
-        proc = subprocess.run(
-            [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(ROOT, "tests", "unit", "inventory.yml"), "-e", "ansible_python_interpreter=" + sys.executable,
-             os.path.join(ROOT, playbook), "-e", json.dumps(evars)] + list(args),
-            cwd=ROOT, env=env, capture_output=True, text=True, check=False,
-        )
-        return proc.returncode, proc.stdout + proc.stderr
-
-    return run
+    """Run a playbook of the repository (ansible_playbook): run(playbook, extra_vars=None,
+    facts=None, args=(), inventory=None) -> (rc, output)."""
+    return ansible_playbook
 
 
 @pytest.fixture
@@ -48,13 +55,11 @@ def render_project(tmp_path_factory, *extra_vars):
 
 def render_into(target, *extra_vars):
     """Render the Inception project into target (again, when it holds a rendered project)."""
-    env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
     args = sum((["-e", var] for var in extra_vars), [])
     proc = subprocess.run(
         [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,",
          os.path.join(ROOT, "tests", "unit", "playbooks", "render.yml"), "-e", "render_dir=%s" % target] + args,
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        cwd=ROOT, env=ansible_env(), capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return target

@@ -16,10 +16,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.par
 def load_module(role, name):
     """Import roles/<role>/library/<name>.py with the role's module_utils importable."""
     sys.path.insert(0, os.path.join(ROOT, "roles", role, "module_utils"))
-    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "roles", role, "library", name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_plugin(role, "library", name)
 
 
 def load_plugin(role, kind, name):

@@ -49,9 +49,11 @@ def test_drops_all(drop, expected):
     assert security.drops_all(drop) is expected
 
 
-def test_every_service_of_the_stack_has_a_promise():
-    assert set(SERVICES + BONUS + EXPORTERS) <= set(security.CONTRACT)
-    assert security.promise("someone-elses-service") == security.UNLISTED
+def test_every_exception_to_the_contract_names_a_service_of_the_stack():
+    assert security.STACK == set(SERVICES + BONUS + EXPORTERS)
+    assert security.ROOT_KEPT | security.WRITABLE_ROOT_KEPT <= security.STACK
+    assert security.excepted("someone-elses-service", security.ROOT_KEPT)
+    assert security.excepted("someone-elses-service", security.WRITABLE_ROOT_KEPT)
 
 
 def test_security_comes_after_the_bonus_in_the_report():

@@ -3,13 +3,10 @@
 them, and a supplied value that differs from the stored one stops the preflight."""
 
 import os
-import subprocess
-import sys
 
 import pytest
 
-from conftest import BIN, DEBIAN_13, ROOT
-import json
+from conftest import ansible_playbook
 
 # Template markers inside a password, as a user would write it in group_vars.
 LITERAL = "Abc123{{ 7*7 }}xyz"
@@ -26,13 +23,7 @@ def inventory(tmp_path, group_vars):
 
 
 def play(inv, playbook, *args):
-    env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "roles"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"))
-    proc = subprocess.run(
-        [os.path.join(BIN, "ansible-playbook"), "-v", "-i", str(inv), os.path.join(ROOT, playbook),
-         "-e", "ansible_python_interpreter=" + sys.executable, "-e", json.dumps({"ansible_facts": DEBIAN_13})] + list(args),
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    return proc.returncode, proc.stdout + proc.stderr
+    return ansible_playbook(playbook, args=("-v",) + args, inventory=str(inv))
 
 
 def preflight(inv, *args):
