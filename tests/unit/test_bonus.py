@@ -62,7 +62,9 @@ def variables():
     with open(os.path.join(ROLE, "defaults", "main.yml"), encoding="utf-8") as handle:
         raw = yaml.safe_load(handle)
     values = {"inception_login": "wil", "ansible_managed": "Ansible managed",
-              "inception_project_context_hash": {n: "0123456789abcdef" for n in ("nginx", "wordpress", "mariadb")}}
+              "inception_project_context_hash": {n: "0123456789abcdef" for n in ("nginx", "wordpress", "mariadb")},
+              # vars/main.yml's list with no bonus: the mandatory stack's internal networks.
+              "__inception_project_internal_networks": ["fastcgi", "database"]}
     env = jinja2.Environment()
     for _ in range(5):  # defaults refer to each other
         for key, value in raw.items():
