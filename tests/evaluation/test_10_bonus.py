@@ -270,6 +270,28 @@ def test_file_uploaded_over_ftps_is_served_by_nginx(host, site, needs, wp_root):
     assert owner.stdout.strip() == "www-data", "the uploaded file belongs to %s, not WordPress's www-data" % owner.stdout
 
 
+def test_ftp_account_cannot_download_wp_config_but_can_the_uploads(host, site, needs, figure):
+    """wp-config.php holds the database password: it is root:wpconfig 0640 and the FTP account
+    (uid/gid 33, www-data's ids, in no wpconfig group) must not download it, while it still
+    uploads and downloads under wp-content/uploads (so the refusal is not a failed login)."""
+    needs("ftp")
+    name = "inception-ftp-%s.txt" % uuid.uuid4().hex[:8]
+    host.run("printf %%s %s > /tmp/%s", name, name)
+    path = "ftp://127.0.0.1/wp-content/uploads/inception-ftp/" + name
+    up = ftp_command(host, site, ["--ssl-reqd", "-k", "--ftp-create-dirs", "-T", "/tmp/" + name, path])
+    try:
+        down = ftp_command(host, site, ["--ssl-reqd", "-k", "-o", "/dev/null", path])
+        # -o /dev/null: what a readable wp-config.php would hold is never printed.
+        config = ftp_command(host, site, ["--ssl-reqd", "-k", "-o", "/dev/null", "ftp://127.0.0.1/wp-config.php"])
+    finally:
+        ftp_command(host, site, ["--ssl-reqd", "-k", "-Q", "-DELE wp-content/uploads/inception-ftp/" + name,
+                                 "ftp://127.0.0.1/"])
+    figure("FTPS download of wp-config.php", "refused (curl exit %d)" % config.rc if config.rc else "ALLOWED")
+    assert up.rc == 0, "FTPS upload under uploads failed (curl exit %d): %s" % (up.rc, up.stderr.strip())
+    assert down.rc == 0, "FTPS download under uploads failed (curl exit %d): %s" % (down.rc, down.stderr.strip())
+    assert config.rc != 0, "the FTP account downloaded wp-config.php (the database password)"
+
+
 # --------------------------------------------------------------------------- website
 def test_static_website_is_served_over_https(host, site, needs, figure):
     needs("website")

@@ -22,7 +22,7 @@ from collections import namedtuple
 import pytest
 
 from chromium import Tunnel
-from stack import BONUS, EXPORTERS, SERVICES, cannot_decide, compose_containers
+from stack import BONUS, EXPORTERS, SERVICES, cannot_decide, compose_containers, wait_until_healthy
 
 SECTION = "11. Security"
 
@@ -441,6 +441,47 @@ def test_php_user_cannot_write_wordpress_code(host, wordpress, figure):
     code = [p for p in writable if p != UPLOADS]
     assert not code, "PHP's user (%s) can write WordPress code: %s" % (user, ", ".join(code))
     assert UPLOADS in writable, "PHP's user (%s) cannot write %s: media uploads would fail" % (user, UPLOADS)
+
+
+@pytest.mark.destructive
+@pytest.mark.by_hand("sudo ln -s /etc/hostname <data>/wordpress/wp-content/probe-link; sudo mkdir -m 0700 "
+                     "<data>/wordpress/wp-content/probe; sudo chown -h 33:33 ...; docker restart wordpress; "
+                     "docker logs wordpress | grep 'removing the symbolic link'")
+def test_restart_removes_links_and_migrates_private_directories_in_the_code(host, site, wordpress, figure):
+    """What an earlier version could leave in the code tree (whole tree www-data's): a symbolic
+    link, and a www-data directory of mode 0700 holding a 0600 file and a link. One restart of
+    wordpress (root without CAP_DAC_READ_SEARCH): healthy again, the links removed and logged
+    (their targets untouched), the directory and file root's and readable by www-data."""
+    name, root, on_vm = wordpress
+    tag = "inception-probe-%s" % uuid.uuid4().hex[:8]
+    link, private = "wp-content/%s-link" % tag, "wp-content/%s" % tag
+    link_vm, private_vm = "%s/%s" % (on_vm, link), "%s/%s" % (on_vm, private)
+    with host.sudo():
+        planted = host.run("ln -s /etc/hostname %s && mkdir %s && echo '<?php // probe' > %s/p.php "
+                           "&& ln -s /etc %s/etc-link && chown -h 33:33 %s %s %s/p.php %s/etc-link "
+                           "&& chmod 0600 %s/p.php && chmod 0700 %s",
+                           link_vm, private_vm, private_vm, private_vm, link_vm, private_vm, private_vm,
+                           private_vm, private_vm, private_vm)
+        try:
+            assert planted.rc == 0, "could not plant the probes: %s" % planted.stderr.strip()
+            since = host.run("date -u +%Y-%m-%dT%H:%M:%SZ").stdout.strip()
+            assert host.run("docker restart %s", name).rc == 0
+            state = wait_until_healthy(host, site, ("wordpress",), timeout=180)["wordpress"]
+            logs = host.run("docker logs --since %s %s", since, name)
+            link_left = host.run("test -L %s", link_vm).rc == 0
+            inner_left = host.run("test -L %s/etc-link", private_vm).rc == 0
+            owner = host.run("stat -c %s %s %s/p.php", "%u:%g %a", private_vm, private_vm).stdout.splitlines()
+            readable = host.run("docker exec -u www-data %s cat %s/%s/p.php", name, root, private)
+        finally:
+            host.run("rm -rf %s %s", private_vm, link_vm)
+    text = logs.stdout + logs.stderr
+    figure("wordpress after one restart with planted probes", "%s, %d link(s) removed" %
+           ("/".join(state or ("?",)), text.count("removing the symbolic link")))
+    assert state == ("running", "healthy"), "wordpress is %s after the restart: %s" % (state, text[-500:])
+    assert not link_left and not inner_left, "a symbolic link in the code tree survived the restart"
+    assert "removing the symbolic link %s/%s -> /etc/hostname" % (root, link) in text, text[-500:]
+    assert len(owner) == 2 and all(o.startswith("0:0 ") for o in owner), "not given to root: %s" % owner
+    assert readable.rc == 0 and "probe" in readable.stdout, "www-data cannot read a migrated 0600 file"
 
 
 # --------------------------------------------------------------------------- TLS
