@@ -133,7 +133,7 @@ def test_base_image_refresh_reaches_the_module():
 
 
 def test_the_stale_logic_compares_the_images_with_the_base_image():
-    tasks = {t["name"]: t for t in load("roles/inception_stack/tasks/up.yml")}
+    tasks = {t["name"]: t for t in load("roles/inception_stack/tasks/plan.yml")}
     decide = tasks["Up | Decide which images need a build"]["ansible.builtin.set_fact"]["__inception_stack_stale"]
     assert "inception_stack_stale_images(" in decide and "base=" in decide
     assert "inception_stack_base_image" in decide
