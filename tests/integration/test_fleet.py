@@ -206,3 +206,65 @@ def test_backup_destroy_restore_keeps_the_content(inventory, fleet, tmp_path):
     assert comment in wait_for_page(fresh, post_link, comment, timeout=120), "the comment is gone after an overwriting restore"
     leaked = [i for i, text in enumerate(outputs) for value in values if value in text]
     assert not leaked, "a secret value appears in the output of a backup or restore run"
+
+
+ROLLOUT_PLAY = """- name: The roll-out of playbooks/update.yml, on the images as they are
+  hosts: {host}
+  become: true
+  gather_facts: false
+  vars_files:
+    - {repo}/playbooks/vars/paths.yml
+  vars:
+    inception_backup_dir: {backups}
+    inception_stack_wait_timeout: 120
+  tasks:
+    - name: Roll out (playbooks/tasks/update_rollout.yml)
+      ansible.builtin.import_tasks: {repo}/playbooks/tasks/update_rollout.yml
+"""
+
+
+def test_an_update_whose_image_does_not_come_up_is_rolled_back(inventory, fleet, tmp_path):
+    """playbooks/update.yml's roll-out, without the base refresh and the rebuilds (minutes):
+    a new nginx image that cannot start, under nginx's name (it inherits the image's labels
+    and layers, so nothing is rebuilt), as an update that went wrong would leave it. The
+    roll-out backs up, recreates nginx, sees it not come up, puts the previous image back,
+    and fails saying so; the site answers on the previous image, and a second run changes
+    nothing."""
+    name = [n for n in sorted(fleet) if "bookworm" in n][0]
+    site = site_of(fleet[name])
+    host = testinfra.get_host("ansible://%s" % name, ansible_inventory=inventory)
+    compose = "docker compose -f %s/srcs/docker-compose.yml" % site.project
+    with host.sudo():
+        image = host.check_output("docker inspect -f '{{.Config.Image}}' nginx")
+        before = host.check_output("docker inspect -f '{{.Image}}' nginx")
+        dockerfile = 'FROM %s\nENTRYPOINT ["sh", "-c", "echo broken on purpose >&2; exit 1"]\n' % image
+        host.check_output("printf '%%s' %s | docker build -q -t %s -", dockerfile, image)
+        broken = host.check_output("docker image inspect -f '{{.Id}}' %s", image)
+    assert broken != before
+    play = tmp_path / "rollout.yml"
+    backups = tmp_path / "backups"
+    play.write_text(ROLLOUT_PLAY.format(host=name, repo=REPO, backups=backups))
+    try:
+        rc, out, recap = playbook(inventory, str(play))
+        flat = " ".join(out.split())
+        assert rc != 0, "the roll-out on a broken nginx image succeeded: %s" % out[-3000:]
+        assert "Update of %s rolled back: nginx did not become healthy" % name in flat, out[-3000:]
+        assert "rolled back to the previous images (%s" % image in flat, out[-3000:]
+        dest = sorted(p for p in (backups / name).iterdir() if p.name != "latest")
+        assert len(dest) == 1 and (dest[0] / "database.sql.gz").stat().st_size > 0, "no backup before the roll-out"
+        assert str(dest[0]) in flat, "the failure does not say where the backup is"
+        with host.sudo():
+            assert host.check_output("docker inspect -f '{{.Image}}' nginx") == before, "nginx is not on its previous image"
+            assert host.check_output("docker image inspect -f '{{.Id}}' %s", image) == before
+            assert host.check_output(compose + " ps --format '{{.Health}}' nginx") == "healthy"
+        assert site.title in wait_for_page(host, site.url, site.title, timeout=60), "the site does not answer after the roll-back"
+        # Nothing new now: no backup, no tag, no change.
+        rc, out, recap = playbook(inventory, str(play))
+        assert rc == 0, out[-3000:]
+        assert recap[name]["changed"] == 0, recap
+        assert len([p for p in (backups / name).iterdir() if p.name != "latest"]) == 1, "a backup with nothing to roll"
+    finally:
+        with host.sudo():
+            if host.run("docker inspect -f '{{.Image}}' nginx").stdout.strip() != before:
+                host.run("docker tag %s %s && " + compose + " up -d --wait", before, image)
+            host.run("docker image rm %s", broken)

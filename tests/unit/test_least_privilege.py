@@ -19,8 +19,8 @@ CAPS = {
     "website": set(),
     "adminer": set(),
     "monitoring": {"CHOWN", "SETGID", "SETUID"},
-    "node-exporter": {"SETGID", "SETUID"},
-    "nginx-exporter": {"SETGID", "SETUID"},
+    "node-exporter": set(),
+    "nginx-exporter": set(),
     "mysqld-exporter": {"CHOWN", "SETGID", "SETUID"},
     "redis-exporter": {"SETGID", "SETUID"},
 }
@@ -276,3 +276,33 @@ def test_bad_limit_value_is_refused(run_validate):
     rc, out = run_validate({"inception_project_limits": limits, "inception_bonus": []})
     assert rc != 0
     assert "inception_project_limits['nginx']" in out and "256m" in out
+
+
+def test_exporters_that_read_no_secret_start_as_nobody_with_no_capability(rendered_project):
+    services = compose_of(rendered_project)["services"]
+    for name in ("node-exporter", "nginx-exporter"):
+        assert services[name].get("user") == "65534:65534", name
+        assert "cap_add" not in services[name], name
+        assert not services[name].get("secrets"), name
+    # The ones that read a root-only secret start as root (to read it), then drop.
+    for name in ("mysqld-exporter", "redis-exporter"):
+        assert "user" not in services[name], name
+        assert {"SETGID", "SETUID"} <= set(services[name]["cap_add"]), name
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv")
+def test_exporter_entrypoint_runs_the_exporter_as_it_is_when_started_as_nobody(rendered_project):
+    """Started as nobody with no capability (no setpriv possible), the entrypoint execs its
+    arguments; started as root, it drops to nobody."""
+    script = (rendered_project / "srcs" / "requirements" / "bonus" / "monitoring" / "tools"
+              / "exporter-entrypoint.sh").read_text()
+    # The script on stdin: nobody may not traverse pytest's temporary directories.
+    as_nobody = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+         "sh", "-s", "sh", "-c", "id -u; grep ^CapEff /proc/self/status"],
+        input=script, capture_output=True, text=True, check=False)
+    assert as_nobody.returncode == 0, as_nobody.stdout + as_nobody.stderr
+    assert as_nobody.stdout.split("\n")[0] == "65534"
+    assert as_nobody.stdout.split()[-1].strip("0") == "", as_nobody.stdout
+    as_root = subprocess.run(["sh", "-s", "id", "-u"], input=script, capture_output=True, text=True, check=False)
+    assert (as_root.returncode, as_root.stdout.strip()) == (0, "65534"), as_root.stdout + as_root.stderr

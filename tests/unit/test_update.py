@@ -113,15 +113,110 @@ def _update_tasks():
 def test_update_forces_the_base_image_rebuild_before_rolling_the_stack():
     tasks = _update_tasks()
     roles = [(i, t) for i, t in enumerate(tasks) if "ansible.builtin.import_role" in t]
-    assert [t["ansible.builtin.import_role"]["name"] for _, t in roles] == ["base_image", "inception_stack"]
-    (base_at, base), (stack_at, stack) = roles
+    assert [t["ansible.builtin.import_role"]["name"] for _, t in roles] == ["base_image"]
+    (base_at, base), = roles
     assert base["vars"]["base_image_refresh"] is True
+    rollouts = [(i, t) for i, t in enumerate(tasks) if t.get("ansible.builtin.import_tasks") == "tasks/update_rollout.yml"]
+    assert len(rollouts) == 1
+    (stack_at, stack), = rollouts
     # The services with a newer package are rebuilt without the layer cache.
-    assert "__update_pending" in stack["vars"]["inception_stack_rebuild"]
+    assert "__update_pending" in stack["vars"]["__update_rebuild"]
     names = [t["name"] for t in tasks]
     before = names.index("Update | Record the packages of each image before")
     after = names.index("Update | Record the packages of each image after")
     assert before < base_at < stack_at < after < names.index("Update | Report which packages changed in each image")
+
+
+def test_update_backs_up_by_default_where_backup_yml_writes():
+    play = load("playbooks/update.yml")[1]
+    assert play["vars"]["inception_update_backup"] is True
+    assert play["vars"]["inception_backup_dir"] == load("playbooks/backup.yml")[1]["vars"]["inception_backup_dir"]
+    assert "__update_backup_dest" in play["tasks"][-1]["vars"]["__update_report"]
+    # backup.yml and the update take the backup with the same tasks.
+    backup = load("playbooks/backup.yml")[1]["tasks"]
+    assert [t.get("ansible.builtin.import_tasks") for t in backup] == ["tasks/backup.yml"]
+
+
+def _rollout():
+    return {t["name"]: t for t in load("playbooks/tasks/update_rollout.yml")}
+
+
+def test_the_rollout_backs_up_and_keeps_the_images_before_rolling_and_only_when_something_rolls():
+    tasks = load("playbooks/tasks/update_rollout.yml")
+    names = [t["name"] for t in tasks]
+    plan, backup, keep, roll = (names.index(n) for n in (
+        "Update | Decide which images the roll-out builds",
+        "Update | Back up the site before anything is recreated (inception_update_backup)",
+        "Update | Keep the image each recreated service runs now, as <repository>:rollback",
+        "Update | Roll the stack, and roll it back if a service does not come up"))
+    assert plan < backup < keep < roll
+    assert tasks[plan]["ansible.builtin.import_role"] == {"name": "inception_stack", "tasks_from": "plan.yml"}
+    assert "__update_plan.rolling | length > 0" in tasks[backup]["when"]
+    assert "inception_update_backup | default(true) | bool" in tasks[backup]["when"]
+    assert tasks[backup]["block"][0]["ansible.builtin.include_tasks"] == "backup.yml"
+    # One tag per service whose container is recreated: none when nothing rolls (changed=0).
+    assert tasks[keep]["loop"] == "{{ __update_plan.keep }}"
+    assert tasks[keep]["ansible.builtin.command"]["argv"][:2] == ["docker", "tag"]
+    assert tasks[roll]["block"][0]["ansible.builtin.import_role"] == {"name": "inception_stack"}
+
+
+def test_the_rollout_rolls_back_then_fails_naming_the_services_and_the_backup():
+    rescue = _rollout()["Update | Roll the stack, and roll it back if a service does not come up"]["rescue"]
+    names = [t["name"] for t in rescue]
+    retag = rescue[names.index("Update | Put the previous images back under their names")]
+    assert retag["loop"] == "{{ __update_plan.keep }}"
+    assert retag["ansible.builtin.command"]["argv"][0:2] == ["docker", "tag"]
+    again = rescue[names.index("Update | Bring the stack up on the previous images")]
+    up = again["block"][0]["community.docker.docker_compose_v2"]
+    assert up["wait"] is True and up["build"] == "never" and up["pull"] == "never"
+    assert "__update_restore" in again["rescue"][0]["ansible.builtin.fail"]["msg"]
+    assert "playbooks/restore.yml" in rescue[names.index("Update | Name them")]["ansible.builtin.set_fact"]["__update_restore"]
+    assert "did not become healthy either" in again["rescue"][0]["ansible.builtin.fail"]["msg"]
+    last = rescue[-1]["ansible.builtin.fail"]["msg"]
+    assert names.index("Update | Put the previous images back under their names") < names.index(
+        "Update | Bring the stack up on the previous images") < len(names) - 1
+    for words in ("__update_down", "rolled back to the previous images", "__update_backup_dest", "__update_retry"):
+        assert words in last, words
+
+
+ROLLOUT = load_filters("inception_stack", "inception_stack_rollout")
+
+
+def test_the_rollout_plan_names_the_rebuilt_and_the_changed_services_and_keeps_what_they_run():
+    ids = ("mariadb\tmariadb:1.0\tsha256:m\tsha256:m\n"
+           "wordpress\twordpress:1.0\tsha256:w\tsha256:w\n"
+           "nginx\tnginx:1.0\tsha256:old\tsha256:new\n"
+           "website\twebsite:1.0\t\t\n")
+    assert ROLLOUT["inception_stack_rollout_plan"](ids, []) == {
+        "rolling": ["nginx"], "keep": [{"service": "nginx", "image": "nginx:1.0", "id": "sha256:old"}]}
+    plan = ROLLOUT["inception_stack_rollout_plan"](ids, ["wordpress", "website"])
+    assert plan["rolling"] == ["wordpress", "nginx", "website"]
+    assert [k["id"] for k in plan["keep"]] == ["sha256:w", "sha256:old"], "no container: nothing to keep"
+    # Nothing new: nothing rolls, nothing is kept.
+    same = "mariadb\tmariadb:1.0\tsha256:m\tsha256:m\n"
+    assert ROLLOUT["inception_stack_rollout_plan"](same, []) == {"rolling": [], "keep": []}
+
+
+def test_unhealthy_names_what_is_not_running_or_not_healthy_and_what_is_missing():
+    ps = ("mariadb\trunning\thealthy\n"
+          "wordpress\trunning\tstarting\n"
+          "nginx\trestarting\t\n"
+          "ftp\trunning\t\n"
+          "redis\texited\t\n")
+    assert ROLLOUT["inception_stack_unhealthy"](ps, ["mariadb", "website"]) == ["nginx", "redis", "website", "wordpress"]
+    assert ROLLOUT["inception_stack_unhealthy"]("mariadb\trunning\thealthy\n", ["mariadb"]) == []
+
+
+@pytest.mark.parametrize("name, args, message", [
+    ("inception_stack_rollout_plan", ("nginx\tnginx:1.0\n",), "line 1 is 'nginx\tnginx:1.0', not 4 tab-separated"),
+    ("inception_stack_rollout_plan", ("", "nginx"), "stale must be the list"),
+    ("inception_stack_rollout_plan", ({}, []), "the input must be the text"),
+    ("inception_stack_unhealthy", ("nginx running\n",), "not 3 tab-separated"),
+    ("inception_stack_unhealthy", ("", "nginx"), "services must be a list"),
+])
+def test_rollout_filters_refuse_bad_input(name, args, message):
+    with pytest.raises(AnsibleFilterError, match=re.escape(message)):
+        ROLLOUT[name](*args)
 
 
 def test_base_image_refresh_reaches_the_module():
@@ -133,7 +228,7 @@ def test_base_image_refresh_reaches_the_module():
 
 
 def test_the_stale_logic_compares_the_images_with_the_base_image():
-    tasks = {t["name"]: t for t in load("roles/inception_stack/tasks/up.yml")}
+    tasks = {t["name"]: t for t in load("roles/inception_stack/tasks/plan.yml")}
     decide = tasks["Up | Decide which images need a build"]["ansible.builtin.set_fact"]["__inception_stack_stale"]
     assert "inception_stack_stale_images(" in decide and "base=" in decide
     assert "inception_stack_base_image" in decide
