@@ -10,6 +10,7 @@ printed (a leak is named by where it was found and which file it came from).
 """
 
 import collections
+import ipaddress
 import json
 import re
 import shlex
@@ -382,6 +383,73 @@ def test_port_unreachable_from_the_vm(host, inspected, service, port, figure):
     figure("%s's port %d from the VM" % (service, port), "%d of %d addresses answer, %d not routed on the VM (%s)" % (
         len(reachable), len(targets), len(targets) - len(local), ", ".join("%s:%d" % t for t in targets)))
     assert not reachable, "%s's port %d answers on the VM at %s" % (service, port, ", ".join(reachable))
+
+
+# php-fpm's FastCGI ping, run in the wordpress container against ADDRESS:9000.
+FPM_PING = "SCRIPT_NAME=/fpm-ping SCRIPT_FILENAME=/fpm-ping REQUEST_METHOD=GET cgi-fcgi -bind -connect %s:9000"
+
+
+@pytest.mark.by_hand("docker exec wordpress sh -c 'SCRIPT_NAME=/fpm-ping SCRIPT_FILENAME=/fpm-ping REQUEST_METHOD=GET "
+                     "cgi-fcgi -bind -connect $(hostname -i | cut -d\" \" -f1):9000'  # must not print pong (127.0.0.1 does)")
+def test_php_fpm_serves_fastcgi_to_nginx_alone(host, inspected, figure):
+    """Behind the internal network, a second fence: php-fpm's listen.allowed_clients. From the
+    wordpress container's own network addresses (not nginx's) the ping gets no pong, while
+    127.0.0.1 (its healthcheck) does, so the check can tell."""
+    entry = inspected.get("wordpress")
+    if entry is None or not entry.get("State", {}).get("Running"):
+        cannot_decide("no running wordpress container")
+    name = entry["Name"].lstrip("/")
+    if host.run("docker exec %s sh -c 'command -v cgi-fcgi'", name).rc != 0:
+        cannot_decide("no cgi-fcgi in the %s container to speak FastCGI with" % name)
+    if "pong" not in host.run("docker exec %s sh -c %s", name, FPM_PING % "127.0.0.1").stdout:
+        cannot_decide("php-fpm answers no ping on 127.0.0.1:9000 (ping.path /fpm-ping)")
+    own = [n["IPAddress"] for n in (entry.get("NetworkSettings", {}).get("Networks") or {}).values() if n.get("IPAddress")]
+    assert own, "%s is on no network" % name
+    answered = [a for a in own if "pong" in host.run("docker exec %s sh -c %s", name, FPM_PING % a).stdout]
+    figure("php-fpm's FastCGI clients", "127.0.0.1 answered; %d of %d other addresses answered (%s)" % (
+        len(answered), len(own), ", ".join(own)))
+    assert not answered, "php-fpm serves FastCGI to a client other than nginx: from %s" % ", ".join(answered)
+
+
+def account_hosts(host, site):
+    """[(user, host)] of MariaDB's accounts, read as root with the password of the project's
+    secret file on the VM (on stdin, never printed)."""
+    command = ("{ head -n1 %s; printf '%%s\\n' %s; } | docker exec -i mariadb sh -c %s" % (
+        shlex.quote(site.secret_file("db_root_password")), shlex.quote("SELECT User, Host FROM mysql.user"),
+        shlex.quote('IFS= read -r MYSQL_PWD; export MYSQL_PWD; exec "$(command -v mariadb || command -v mysql)" -uroot -N')))
+    with host.sudo():
+        out = host.run(command)
+    if out.rc != 0:
+        cannot_decide("no root SQL session in the mariadb container with %s: %s" % (
+            site.secret_file("db_root_password"), out.stderr.strip()[-200:]))
+    return [tuple(line.split("\t", 1)) for line in out.stdout.splitlines() if "\t" in line]
+
+
+@pytest.mark.by_hand("docker exec -it mariadb mariadb -uroot -p -e 'SELECT User, Host FROM mysql.user'  "
+                     "# password: sudo cat secrets/db_root_password.txt; no '%', the app user on the database network")
+def test_database_accounts_are_scoped_to_their_network(host, site, inspected, figure):
+    """No account of MariaDB may connect from anywhere: no host with a wildcard, root on
+    localhost only, and the application user's network account scoped to a network
+    MariaDB is on (netmask form, as MariaDB writes a subnet)."""
+    entry = inspected.get("mariadb")
+    if entry is None:
+        cannot_decide("no mariadb service in the compose file")
+    env = dict(item.partition("=")[::2] for item in entry.get("Config", {}).get("Env") or [])
+    user = env.get("MYSQL_USER") or env.get("MARIADB_USER")
+    if not user:
+        cannot_decide("the mariadb container has no MYSQL_USER in its environment")
+    subnets = []
+    for network in (entry.get("NetworkSettings", {}).get("Networks") or {}):
+        out = host.run("docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' %s", network)
+        subnets += [ipaddress.ip_network(s) for s in out.stdout.split() if ":" not in s]
+    masks = {"%s/%s" % (n.network_address, n.netmask) for n in subnets} | {str(n) for n in subnets}
+    accounts = account_hosts(host, site)
+    figure("MariaDB accounts", ", ".join("%s@%s" % a for a in sorted(accounts)))
+    wide = ["%s@%s" % a for a in accounts if "%" in a[1] or "_" in a[1] or (a[0] == "root" and a[1] != "localhost")]
+    assert not wide, "accounts wider than a host or their network: %s" % ", ".join(wide)
+    network = [h for u, h in accounts if u == user and h != "localhost"]
+    assert network and set(network) <= masks, "%s's accounts are not scoped to MariaDB's networks (%s): hosts %s" % (
+        user, ", ".join(sorted(masks)) or "no subnet", ", ".join(network) or "none but localhost")
 
 
 # --------------------------------------------------------------------------- WordPress

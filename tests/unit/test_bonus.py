@@ -57,6 +57,14 @@ def project_templates():
             yield os.path.relpath(os.path.join(current, name), TEMPLATES)
 
 
+def _plan(cidr):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("inception_network", os.path.join(ROLE, "module_utils", "inception_network.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.plan(cidr)
+
+
 def variables():
     """The role's defaults for login wil (plain Jinja, as far as the templates need them)."""
     with open(os.path.join(ROLE, "defaults", "main.yml"), encoding="utf-8") as handle:
@@ -64,7 +72,9 @@ def variables():
     values = {"inception_login": "wil", "ansible_managed": "Ansible managed",
               "inception_project_context_hash": {n: "0123456789abcdef" for n in ("nginx", "wordpress", "mariadb")},
               # vars/main.yml's list with no bonus: the mandatory stack's internal networks.
-              "__inception_project_internal_networks": ["fastcgi", "database"]}
+              "__inception_project_internal_networks": ["fastcgi", "database"],
+              # vars/main.yml's address plan of the default range.
+              "__inception_project_net": _plan("172.30.42.0/24")}
     env = jinja2.Environment()
     for _ in range(5):  # defaults refer to each other
         for key, value in raw.items():

@@ -70,7 +70,8 @@ CASES = [
     ("image-latest", COMPOSE, "image: nginx:${IMAGE_TAG}", "image: nginx:latest", "latest"),
     ("image-no-tag", COMPOSE, "image: nginx:${IMAGE_TAG}", "image: nginx", "latest"),
     ("image-name", COMPOSE, "image: nginx:${IMAGE_TAG}", "image: web:${IMAGE_TAG}", "image-name"),
-    ("network-mode-host", COMPOSE, "    networks:\n      - inception\n      - fastcgi\n      - web\n      - metrics\n",
+    ("network-mode-host", COMPOSE, "    networks:\n      inception:\n      fastcgi:\n        ipv4_address: 172.30.42.62\n"
+     "      web:\n      metrics:\n",
      "    network_mode: host\n", "network-host"),
     ("links", COMPOSE, "    restart: unless-stopped\n    depends_on:\n      wordpress:",
      "    restart: unless-stopped\n    links:\n      - wordpress\n    depends_on:\n      wordpress:", "links"),

@@ -116,6 +116,7 @@ ONE_BAD_VALUE = [
     ("inception_project_data_dir", "/srv/data"),
     ("inception_project_wp_admin_email", "nobody"),
     ("inception_project_tls_days", 825),
+    ("inception_project_network", "172.30.42.0"),
     ("inception_project_tls_renew_days", 398),
     ("vm_host_hosts_address", "localhost"),
     ("vm_host_data_dir", "/home/wil/../data"),

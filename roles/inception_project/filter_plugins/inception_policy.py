@@ -21,6 +21,7 @@ def _load(name):
 
 _secret_policy = _load("secret_policy")
 _inception_rules = _load("inception_rules")
+_inception_network = _load("inception_network")
 
 
 def inception_secret_weakness(value, min_length=_secret_policy.MIN_LENGTH):
@@ -39,9 +40,32 @@ def inception_forbidden_admin_name(name):
     return _inception_rules.forbidden_admin_name(name)
 
 
+def inception_network_problem(cidr):
+    """Why ``cidr`` cannot be the stack's address range ('' when it can)."""
+    return _inception_network.problem(cidr)
+
+
+def inception_network_plan(cidr):
+    """The stack's address plan (each network's subnet, nginx's FastCGI address) of a valid range."""
+    reason = _inception_network.problem(cidr)
+    if reason:
+        raise AnsibleFilterError("inception_network_plan: %r: %s" % (cidr, reason))
+    return _inception_network.plan(cidr)
+
+
+def inception_network_conflicts(cidr, host):
+    """What on the VM (its routes, addresses, other Docker networks) overlaps ``cidr``."""
+    if not isinstance(host, dict):
+        raise AnsibleFilterError("inception_network_conflicts expects a mapping, got %s" % type(host).__name__)
+    return _inception_network.conflicts(cidr, host)
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "inception_secret_weakness": inception_secret_weakness,
             "inception_forbidden_admin_name": inception_forbidden_admin_name,
+            "inception_network_problem": inception_network_problem,
+            "inception_network_plan": inception_network_plan,
+            "inception_network_conflicts": inception_network_conflicts,
         }
