@@ -69,6 +69,13 @@ def test_pending_updates_name_the_images_with_a_newer_package():
     current = {"nginx:1.0": {"nginx": "1.22.1-9+deb12u1", "unknown-to-apt": "1"},
                "wordpress:1.0": {"wordpress-core": "6.1.9"}}
     assert FILTERS["inception_stack_pending_updates"](current, POLICY) == {}
+    # An image that records the package's version: a Debian revision of the same WordPress
+    # is an update too.
+    recorded = {"wordpress:1.0": {"wordpress": "6.1.9+dfsg1-0+deb12u0"}}
+    assert FILTERS["inception_stack_pending_updates"](recorded, POLICY) == {
+        "wordpress:1.0": ["wordpress 6.1.9+dfsg1-0+deb12u0 -> 6.1.9+dfsg1-0+deb12u1"]}
+    recorded["wordpress:1.0"]["wordpress"] = "6.1.9+dfsg1-0+deb12u1"
+    assert FILTERS["inception_stack_pending_updates"](recorded, POLICY) == {}
 
 
 def test_changes_list_upgrades_additions_and_removals_per_image():

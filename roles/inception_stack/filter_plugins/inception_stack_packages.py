@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 # The WordPress files of the wordpress image are unpacked from Debian's `wordpress` package
-# (not installed with dpkg): the snapshot names their version `wordpress-core`, compared
-# with the upstream part of the package's candidate (6.1.9+dfsg1-0+deb12u1 -> 6.1.9).
+# (not installed with dpkg). The image records that package's version, which the snapshot
+# lists as `wordpress` like any package; an image built before that has only the files'
+# $wp_version, listed as `wordpress-core` and compared with the upstream part of the
+# package's candidate (6.1.9+dfsg1-0+deb12u1 -> 6.1.9).
 CORE = "wordpress-core"
 CORE_PACKAGE = "wordpress"
 _HEADER = re.compile(r"^== (\S+)\s*$")
