@@ -160,6 +160,10 @@ def test_the_rollout_backs_up_and_keeps_the_images_before_rolling_and_only_when_
     assert tasks[plan]["ansible.builtin.import_role"] == {"name": "inception_stack", "tasks_from": "plan.yml"}
     assert "__update_plan.rolling | length > 0" in tasks[backup]["when"]
     assert "inception_update_backup | default(true) | bool" in tasks[backup]["when"]
+    # A stopped stack has nothing to dump: no backup, the roll-out brings it up.
+    running = names.index("Update | Read whether MariaDB runs, for the backup to dump it")
+    assert running < backup and "__update_db_running.stdout | default('') | length > 0" in tasks[backup]["when"]
+    assert tasks[running]["ansible.builtin.command"]["argv"][-4:] == ["--status", "running", "-q", "mariadb"]
     assert tasks[backup]["block"][0]["ansible.builtin.include_tasks"] == "backup.yml"
     # One tag per service whose container is recreated: none when nothing rolls (changed=0).
     assert tasks[keep]["loop"] == "{{ __update_plan.keep }}"
