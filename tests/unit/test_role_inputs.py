@@ -109,6 +109,7 @@ def test_bad_input_is_refused_naming_the_variable(run_validate, extra_vars, expe
 ONE_BAD_VALUE = [
     ("inception_project_db_name", "word press"),
     ("inception_project_db_user", "root"),
+    ("inception_project_db_user", "exporter"),
     ("inception_project_site_title", "Wil's site"),
     ("inception_project_https_port", 70000),
     ("inception_project_image_tag", "latest"),
