@@ -148,3 +148,22 @@ def test_leak_search_finds_each_secret_and_never_prints_it(leak_search, tmp_path
 
 def test_leak_search_on_clean_sources_finds_nothing(leak_search):
     assert security.parse_leaks(leak_search("echo nothing here"), ["clean", "other"]) == (4, [])
+
+
+def test_root_password_file_follows_the_compose_secret_of_a_students_layout(tmp_path):
+    """MariaDB's root password for the accounts check: the compose secret named for root, where
+    a student's layout keeps it, else the project's own secrets/db_root_password.txt."""
+    from discover import Discovery, LocalTree
+    project = "/home/arthur/inception"
+    site = security.collections.namedtuple("S", "secret_file")(lambda name: "%s/secrets/%s.txt" % (project, name))
+    files = {"srcs/docker-compose.yml": "secrets:\n  db_password: {file: ../secrets/sql/sql_password}\n"
+                                        "  db_root_password: {file: ../secrets/sql/root_password}\n",
+             "secrets/sql/sql_password": "p", "secrets/sql/root_password": "r"}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    found = Discovery(LocalTree(tmp_path), project)
+    assert security.root_password_file(site, found) == project + "/secrets/sql/root_password"
+    (tmp_path / "srcs" / "docker-compose.yml").write_text("services: {}\n")
+    assert security.root_password_file(site, Discovery(LocalTree(tmp_path), project)) == \
+        project + "/secrets/db_root_password.txt"
