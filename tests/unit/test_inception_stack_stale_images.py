@@ -108,3 +108,32 @@ def test_images_on_the_current_base_are_not_stale():
 def test_a_bad_base_is_refused(base, message):
     with pytest.raises(AnsibleFilterError, match=message):
         stale(SERVICES, CONFIG, built(), "1.0", base=base)
+
+
+stale_networks = load_filters("inception_stack", "inception_stack_stale_images")["inception_stack_stale_networks"]
+DECLARED = {"networks": {
+    "inception": {"name": "inception", "ipam": {"config": [{"subnet": "172.30.42.0/27"}]}},
+    "fastcgi": {"name": "inception-fastcgi", "ipam": {"config": [{"subnet": "172.30.42.32/27", "ip_range": "172.30.42.32/28"}]}},
+    "plain": {"name": "other"}}}
+
+
+def network(name, *subnets):
+    return {"Name": name, "IPAM": {"Config": [{"Subnet": s} for s in subnets]}}
+
+
+def test_networks_with_another_subnet_than_declared_are_stale():
+    # Made by an earlier version (Docker's own pool) or with another range: recreated.
+    assert stale_networks([network("inception", "172.19.0.0/16"), network("inception-fastcgi")], DECLARED) == [
+        "inception (172.19.0.0/16, declared 172.30.42.0/27)", "inception-fastcgi (no subnet, declared 172.30.42.32/27)"]
+    # As declared (an IPv6 subnet beside it does not count), or declared without a subnet,
+    # or not the compose file's: left alone.
+    assert stale_networks([network("inception", "172.30.42.0/27", "fd00::/64"), network("inception-fastcgi", "172.30.42.32/27"),
+                           network("other", "10.9.0.0/16"), network("stranger", "10.8.0.0/16")], DECLARED) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (("[]", DECLARED), "the input must be the parsed output of docker network inspect"),
+    (([], "{}"), "config must be the parsed output of docker compose config")])
+def test_stale_networks_refuses_unparsed_arguments(args, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        stale_networks(*args)

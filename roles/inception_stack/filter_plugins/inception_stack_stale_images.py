@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
-"""Filter inception_stack_stale_images: which services' images must be (re)built.
+"""Filters inception_stack_stale_images, which services' images must be (re)built, and
+inception_stack_stale_networks, which of the project's networks must be recreated.
 
-Documented in inception_stack_stale_images.yml next to this file.
+Documented in inception_stack_stale_images.yml and inception_stack_stale_networks.yml.
 """
 
 from __future__ import annotations
@@ -100,6 +101,33 @@ def stale_images(services, config, images, tag, label=LABEL, base=None):
     return stale
 
 
+def stale_networks(inspected, config):
+    """The project's existing networks (``docker network inspect`` of them, parsed) whose IPv4
+    subnets are not the ones the compose file declares (``docker compose config``, parsed),
+    each as 'name (subnets, declared subnets)'. A network the compose file declares no
+    subnet for never counts."""
+    if not isinstance(inspected, list) or not all(isinstance(n, Mapping) for n in inspected):
+        raise AnsibleFilterError("inception_stack_stale_networks: the input must be the parsed output of "
+                                 "docker network inspect (a list of networks), got %s." % type(inspected).__name__)
+    if not isinstance(config, Mapping):
+        raise AnsibleFilterError("inception_stack_stale_networks: config must be the parsed output of "
+                                 "docker compose config, got %s." % type(config).__name__)
+    declared = {}
+    for network in (config.get("networks") or {}).values():
+        subnets = [c["subnet"] for c in ((network or {}).get("ipam") or {}).get("config") or [] if c.get("subnet")]
+        if subnets:
+            declared[network.get("name")] = subnets
+    stale = []
+    for network in inspected:
+        name = network.get("Name")
+        subnets = [c["Subnet"] for c in (network.get("IPAM") or {}).get("Config") or []
+                   if c.get("Subnet") and ":" not in c["Subnet"]]
+        if name in declared and subnets != declared[name]:
+            stale.append("%s (%s, declared %s)" % (name, ", ".join(subnets) or "no subnet", ", ".join(declared[name])))
+    return stale
+
+
 class FilterModule:
     def filters(self):
-        return {"inception_stack_stale_images": stale_images}
+        return {"inception_stack_stale_images": stale_images,
+                "inception_stack_stale_networks": stale_networks}
